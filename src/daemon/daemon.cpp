@@ -1,0 +1,97 @@
+#include "daemon/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include "api/api.hpp"
+#include "node/api_token.hpp"
+#include "node/home_lock.hpp"
+#include "node/identity.hpp"
+#include "node/node.hpp"
+#include "node/private_file.hpp"
+#include "runtime/asio/event_loop.hpp"
+#include "runtime/asio/http_server.hpp"
+
+namespace taho::daemon {
+namespace {
+
+constexpr int kExitStartFailed = 1;
+
+runtime::asio::HttpServerOptions api_server_options(const config::HostPort& listen) {
+  runtime::asio::HttpServerOptions options;
+  options.host = listen.host;
+  options.port = listen.port;
+  return options;
+}
+
+}  // namespace
+
+int run(const DaemonOptions& options) {
+  const auto& home = options.home;
+  std::error_code error;
+  std::filesystem::create_directories(home.data_dir, error);
+  if (error) {
+    spdlog::error("cannot create {}: {}", home.data_dir.string(), error.message());
+    return kExitStartFailed;
+  }
+  ::chmod(home.data_dir.c_str(), 0700);  // identity and token live here
+
+  auto lock = node::HomeLock::acquire(home.daemon_lock());
+  if (!lock) {
+    spdlog::error("{}", lock.error().text);
+    return kExitStartFailed;
+  }
+
+  bool created = false;
+  auto identity = node::load_or_create_identity(home.identity_key(), &created);
+  if (!identity) {
+    spdlog::error("identity: {}", identity.error().detail);
+    return kExitStartFailed;
+  }
+  if (created) spdlog::info("created a new identity in {}", home.identity_key().string());
+
+  auto token = node::load_or_create_api_token(home.api_token());
+  if (!token) {
+    spdlog::error("api token: {}", token.error().text);
+    return kExitStartFailed;
+  }
+
+  node::Node node(*identity, options.version);
+  runtime::asio::EventLoop loop;
+  api::Api api(node, *token);
+
+  auto server = runtime::asio::HttpServer::start(loop, api_server_options(options.config.api.listen),
+                                                 [&api](const runtime::HttpRequest& request) {
+                                                   return api.handle(request);
+                                                 });
+  if (!server) {
+    spdlog::error("{}", server.error().text);
+    return kExitStartFailed;
+  }
+  const std::string api_address = (*server)->local_address();
+  const std::string addr_line = api_address + "\n";
+  if (auto written = node::write_file_atomically(home.api_addr(), as_bytes(addr_line), 0644); !written) {
+    spdlog::error("{}", written.error().text);
+    return kExitStartFailed;
+  }
+  lock->describe("pid " + std::to_string(::getpid()) + ", API http://" + api_address);
+
+  spdlog::info("taho {} running as {}", options.version, node.peer_id().to_string());
+  spdlog::info("config: {}", options.config_file.string());
+  spdlog::info("API: http://{} (token in {})", api_address, home.api_token().string());
+  // One line on stdout so scripts and users see the node is up without -v.
+  std::printf("taho daemon ready: peer %s, API http://%s\n", node.peer_id().to_string().c_str(),
+              api_address.c_str());
+  std::fflush(stdout);
+
+  loop.run_until_signal([](int signal_number) {
+    spdlog::info("received signal {}, shutting down", signal_number);
+  });
+
+  (*server)->stop();
+  std::filesystem::remove(home.api_addr(), error);
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace taho::daemon

@@ -45,6 +45,7 @@ int run_daemon(const Context& context, const DaemonFlags& flags) {
   options.home = session->home;
   options.config_file = session->paths.config_file;
   options.version = TAHO_VERSION;
+  options.json = context.global.json;
   return daemon::run(options);
 }
 

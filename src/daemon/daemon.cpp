@@ -80,8 +80,13 @@ int run(const DaemonOptions& options) {
   spdlog::info("config: {}", options.config_file.string());
   spdlog::info("API: http://{} (token in {})", api_address, home.api_token().string());
   // One line on stdout so scripts and users see the node is up without -v.
-  std::printf("taho daemon ready: peer %s, API http://%s\n", node.peer_id().to_string().c_str(),
-              api_address.c_str());
+  if (options.json) {
+    std::printf("{\"event\":\"ready\",\"peer_id\":\"%s\",\"api\":\"%s\"}\n",
+                node.peer_id().to_string().c_str(), api_address.c_str());
+  } else {
+    std::printf("taho daemon ready: peer %s, API http://%s\n", node.peer_id().to_string().c_str(),
+                api_address.c_str());
+  }
   std::fflush(stdout);
 
   loop.run_until_signal([](int signal_number) {

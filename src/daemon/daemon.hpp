@@ -15,6 +15,7 @@ struct DaemonOptions {
   node::Home home;
   std::filesystem::path config_file;
   std::string version;
+  bool json = false;  // the ready line on stdout as JSON
 };
 
 // Blocks until a signal stops the daemon. Returns the process exit code:

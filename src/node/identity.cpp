@@ -84,8 +84,11 @@ Expected<crypto::Ed25519KeyPair, IdentityError> load_or_create_identity(
   if (!pair) return unexpected(IdentityError{IdentityErrc::write_failed, pair.error().text});
   std::error_code ignored;
   std::filesystem::create_directories(key_file.parent_path(), ignored);
-  auto written = write_file_atomically(key_file, encode_private_key(*pair), 0600);
+  bool kept_existing = false;
+  auto written = write_file_atomically(key_file, encode_private_key(*pair), 0600, IfExists::keep, &kept_existing);
   if (!written) return unexpected(IdentityError{IdentityErrc::write_failed, written.error().text});
+  // Another process created the key between our check and our write: use its key.
+  if (kept_existing) return load_identity(key_file);
   if (created) *created = true;
   return *pair;
 }

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 namespace taho::node {
 namespace {
@@ -47,6 +49,22 @@ TEST_F(IdentityFiles, GroupReadableKeyIsRefused) {
   auto again = load_or_create_identity(key_file());
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, IdentityErrc::unsafe_mode);
+}
+
+TEST_F(IdentityFiles, ConcurrentFirstRunsAgreeOnOneKey) {
+  constexpr int kRacers = 8;
+  std::vector<crypto::Ed25519PublicKey> keys(kRacers);
+  std::vector<std::thread> racers;
+  for (int i = 0; i < kRacers; ++i) {
+    racers.emplace_back([&, i] {
+      auto pair = load_or_create_identity(key_file());
+      if (pair) keys[static_cast<std::size_t>(i)] = pair->public_key();
+    });
+  }
+  for (auto& racer : racers) racer.join();
+  auto on_disk = load_identity(key_file());
+  ASSERT_TRUE(on_disk);
+  for (const auto& key : keys) EXPECT_EQ(key, on_disk->public_key());
 }
 
 TEST_F(IdentityFiles, MissingKeyIsReportedAsMissing) {

@@ -25,7 +25,9 @@ struct FileDescriptor {
 
 }  // namespace
 
-Result<void> write_file_atomically(const std::filesystem::path& path, ByteView contents, mode_t mode) {
+Result<void> write_file_atomically(const std::filesystem::path& path, ByteView contents, mode_t mode,
+                                   IfExists if_exists, bool* kept_existing) {
+  if (kept_existing) *kept_existing = false;
   std::random_device entropy;
   const auto temp = path.parent_path() /
                     ("." + path.filename().string() + ".tmp." + std::to_string(entropy()));
@@ -49,7 +51,17 @@ Result<void> write_file_atomically(const std::filesystem::path& path, ByteView c
     ::unlink(temp.c_str());
     return fail(message);
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
+  if (if_exists == IfExists::keep) {
+    // link() fails with EEXIST instead of replacing, unlike rename().
+    int linked = ::link(temp.c_str(), path.c_str());
+    int link_errno = errno;
+    ::unlink(temp.c_str());
+    if (linked != 0 && link_errno == EEXIST) {
+      if (kept_existing) *kept_existing = true;
+      return {};
+    }
+    if (linked != 0) return fail("cannot create " + path.string() + ": " + std::strerror(link_errno));
+  } else if (::rename(temp.c_str(), path.c_str()) != 0) {
     auto message = "cannot rename " + temp.string() + " to " + path.string() + ": " + errno_text();
     ::unlink(temp.c_str());
     return fail(message);

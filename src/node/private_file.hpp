@@ -11,9 +11,14 @@
 
 namespace taho::node {
 
+enum class IfExists { replace, keep };
+
 // Writes `contents` to `path` via a temp file in the same directory: fsync,
-// then rename, so readers see the old file or the whole new one.
-Result<void> write_file_atomically(const std::filesystem::path& path, ByteView contents, mode_t mode);
+// then rename, so readers see the old file or the whole new one. With
+// IfExists::keep an existing file wins (a concurrent creator got there first)
+// and `*kept_existing` says so.
+Result<void> write_file_atomically(const std::filesystem::path& path, ByteView contents, mode_t mode,
+                                   IfExists if_exists = IfExists::replace, bool* kept_existing = nullptr);
 
 // Reads a whole file that must not be accessible by group or others.
 // Sets `unsafe_mode` to the offending mode bits when the check fails.

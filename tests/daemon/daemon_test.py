@@ -30,6 +30,14 @@ class DaemonTest(TahoTestCase):
         self.wait_ready(process)
         self.assertEqual(self.stop(process), 0)
 
+    def test_json_ready_line(self):
+        daemon = self.start_daemon("--json")
+        ready = json.loads(daemon.stdout.readline())
+        self.assertEqual(ready["event"], "ready")
+        self.assertEqual(ready["api"], self.api_address())
+        self.assertEqual(ready["peer_id"], json.loads(self.taho("id", "--json").stdout)["peer_id"])
+        self.stop(daemon)
+
     def test_first_start_writes_a_commented_default_config(self):
         daemon = self.start_daemon()
         with open(os.path.join(self.home, "config.toml")) as f:

@@ -315,11 +315,21 @@ namespace {
 
 // A component's binary form: code varint, then the value, length-prefixed
 // for the variable-size kinds.
+bool is_length_prefixed(Protocol protocol) {
+  const ValueKind kind = multiaddr::info_of(protocol).kind;
+  return kind == ValueKind::dns_name || kind == ValueKind::peer_id;
+}
+
 void append_component(Bytes& out, const Component& component) {
   varint::encode(static_cast<std::uint64_t>(component.protocol()), out);
-  const ValueKind kind = multiaddr::info_of(component.protocol()).kind;
-  if (kind == ValueKind::dns_name || kind == ValueKind::peer_id) varint::encode(component.value().size(), out);
+  if (is_length_prefixed(component.protocol())) varint::encode(component.value().size(), out);
   append(out, component.value());
+}
+
+std::size_t encoded_size(const Component& component) {
+  std::size_t size = varint::encoded_length(static_cast<std::uint64_t>(component.protocol())) + component.value().size();
+  if (is_length_prefixed(component.protocol())) size += varint::encoded_length(component.value().size());
+  return size;
 }
 
 }  // namespace
@@ -369,16 +379,12 @@ Expected<Multiaddr, MultiaddrError> Multiaddr::parse(std::string_view text) {
     auto value = multiaddr::value_from_text(info, value_text);
     if (!value) return unexpected(error(Errc::bad_value, std::move(value).error(), text));
     components.push_back(Component(*protocol, std::move(*value)));
-    bytes += varint::encoded_length(static_cast<std::uint64_t>(*protocol)) + components.back().value().size() + 2;
+    bytes += encoded_size(components.back());
     if (bytes > multiaddr::kBytesMax) {
       return unexpected(error(Errc::too_long, "multiaddr over " + std::to_string(multiaddr::kBytesMax) + " bytes", text));
     }
   }
-  Multiaddr address(std::move(components));
-  if (address.bytes_.size() > multiaddr::kBytesMax) {
-    return unexpected(error(Errc::too_long, "multiaddr over " + std::to_string(multiaddr::kBytesMax) + " bytes", text));
-  }
-  return address;
+  return Multiaddr(std::move(components));
 }
 
 Expected<Multiaddr, MultiaddrError> Multiaddr::from_bytes(ByteView binary) {

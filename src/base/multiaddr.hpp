@@ -53,7 +53,9 @@ enum class Errc {
 
 // Bounds for addresses from peers and files: real addresses are < 200 bytes.
 inline constexpr std::size_t kBytesMax = 1024;
-inline constexpr std::size_t kTextCharsMax = 4096;
+// Text may be up to 6 times the binary ("/p2p-circuit" is 12 characters for
+// 2 bytes), so every address within kBytesMax also prints within this.
+inline constexpr std::size_t kTextCharsMax = 8 * kBytesMax;
 inline constexpr std::size_t kDnsNameBytesMax = 255;
 
 std::string_view name(Protocol protocol);

@@ -308,6 +308,35 @@ TEST(Multiaddr, OverlongAddressesAreRefused) {
   EXPECT_EQ(Multiaddr::from_bytes(binary).error().code, Errc::too_long);
 }
 
+TEST(Multiaddr, LargestAddressesRoundTripThroughText) {
+  // 512 x /p2p-circuit: exactly kBytesMax bytes, the widest text per byte.
+  std::string text;
+  for (std::size_t i = 0; i < multiaddr::kBytesMax / 2; ++i) text += "/p2p-circuit";
+  const Multiaddr widest = parsed(text);
+  EXPECT_EQ(widest.bytes().size(), multiaddr::kBytesMax);
+  EXPECT_EQ(parsed(widest.to_string()), widest);
+  EXPECT_EQ(text_error(text + "/ws").code, Errc::too_long);
+
+  // Exactly kBytesMax bytes mixing fixed and length-prefixed values.
+  std::string mixed = "/dns/" + std::string(200, 'd') + "/tcp/1";  // 1+2+200 + 3 = 206 bytes
+  std::size_t size = 206;
+  while (size + 206 <= multiaddr::kBytesMax) {
+    mixed += "/dns/" + std::string(200, 'd') + "/tcp/1";
+    size += 206;
+  }
+  while (size + 5 <= multiaddr::kBytesMax) {
+    mixed += "/ip4/1.2.3.4";
+    size += 5;
+  }
+  while (size < multiaddr::kBytesMax) {
+    mixed += "/ws";
+    size += 2;
+  }
+  const Multiaddr full = parsed(mixed);
+  EXPECT_EQ(full.bytes().size(), size);
+  EXPECT_EQ(*Multiaddr::from_bytes(full.bytes()), full);
+}
+
 MultiaddrError binary_error(std::string_view hex_text) {
   Bytes binary;
   EXPECT_TRUE(from_hex(hex_text, binary)) << hex_text;

@@ -5,4 +5,7 @@ set(TAHO_FUZZ_TARGETS
   protobuf
   multiaddr
   peer_id
+  multistream
+  yamux
+  noise_handshake
 )

@@ -8,4 +8,5 @@ set(TAHO_FUZZ_TARGETS
   multistream
   yamux
   noise_handshake
+  identify
 )

@@ -229,6 +229,10 @@ void Connection::pump_muxer() {
             constexpr bool kReset = std::is_same_v<E, yamux::StreamReset>;
             auto found = streams_.find(e.stream);
             if (found == streams_.end()) return;
+            if (!kReset && found->second.ready && !found->second.prefix.empty()) {
+              found->second.muxer_gone = true;  // read() reports the close once the prefix is read
+              return;
+            }
             if (found->second.ready) {
               events_.push_back(event::StreamClosed{e.stream, kReset});
             } else if (found->second.direction == Direction::outbound) {
@@ -276,12 +280,13 @@ void Connection::pump_stream_negotiation(StreamId id, Stream& stream) {
         stream.ready = true;
         stream.protocol = (*result)->protocol;
         stream.prefix = std::move((*result)->leftover);
+        stream.remote_finished = chunk->finished;
         stream.dialer.reset();
         stream.listener.reset();
         events_.push_back(event::StreamReady{id, stream.protocol, stream.direction, stream.tag});
         // Data or the end of the stream may already wait behind the negotiation.
         auto info = muxer_->stream_info(id);
-        if (!stream.prefix.empty() || (info && (info->buffered > 0 || info->remote_fin))) {
+        if (!stream.prefix.empty() || stream.remote_finished || (info && (info->buffered > 0 || info->remote_fin))) {
           events_.push_back(event::StreamReadable{id});
         }
         return;
@@ -331,7 +336,7 @@ Result<void> Connection::open_stream(std::string protocol, StreamTag tag) {
 
 Result<std::size_t> Connection::write(StreamId id, ByteView bytes) {
   auto found = streams_.find(id);
-  if (found == streams_.end() || !found->second.ready) return taho::fail("no such stream");
+  if (found == streams_.end() || !found->second.ready || found->second.muxer_gone) return taho::fail("no such stream");
   auto written = muxer_->write(id, bytes);
   if (!written) return taho::fail(written.error().detail);
   pump_muxer();
@@ -341,16 +346,26 @@ Result<std::size_t> Connection::write(StreamId id, ByteView bytes) {
 Result<StreamRead> Connection::read(StreamId id, std::size_t bytes_max) {
   auto found = streams_.find(id);
   if (found == streams_.end() || !found->second.ready) return taho::fail("no such stream");
+  auto& stream = found->second;
   StreamRead result;
-  auto& prefix = found->second.prefix;
+  auto& prefix = stream.prefix;
   if (!prefix.empty()) {
     std::size_t take = std::min(bytes_max, prefix.size());
     result.data.assign(prefix.begin(), prefix.begin() + static_cast<std::ptrdiff_t>(take));
     prefix.erase(prefix.begin(), prefix.begin() + static_cast<std::ptrdiff_t>(take));
     if (!prefix.empty()) return result;
     bytes_max -= take;
-    if (bytes_max == 0) return result;
   }
+  if (stream.remote_finished || stream.muxer_gone) {
+    // The muxer has nothing more for this stream: its end was already read.
+    result.finished = true;
+    if (stream.muxer_gone) {
+      events_.push_back(event::StreamClosed{id, false});
+      streams_.erase(found);
+    }
+    return result;
+  }
+  if (bytes_max == 0) return result;
   auto chunk = muxer_->read(id, bytes_max);
   if (!chunk) return taho::fail(chunk.error().detail);
   append(result.data, chunk->data);
@@ -360,7 +375,9 @@ Result<StreamRead> Connection::read(StreamId id, std::size_t bytes_max) {
 }
 
 Result<void> Connection::close_write(StreamId id) {
-  if (!streams_.contains(id)) return taho::fail("no such stream");
+  auto found = streams_.find(id);
+  if (found == streams_.end()) return taho::fail("no such stream");
+  if (found->second.muxer_gone) return {};
   auto closed = muxer_->close_write(id);
   if (!closed) return taho::fail(closed.error().detail);
   pump_muxer();

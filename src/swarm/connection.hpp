@@ -143,6 +143,11 @@ class Connection {
     Bytes prefix;       // data that arrived with the last negotiation message
     Instant deadline;
     bool ready = false;
+    // The remote's FIN arrived in the same read as the end of negotiation:
+    // the muxer already reported `finished`, so the prefix is all there is.
+    bool remote_finished = false;
+    // The muxer forgot the stream while `prefix` still held unread data.
+    bool muxer_gone = false;
   };
 
   void start_noise(ByteView leftover);

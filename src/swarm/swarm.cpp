@@ -1,0 +1,420 @@
+#include "swarm/swarm.hpp"
+
+#include <algorithm>
+
+#include "proto/identify/peer_record.hpp"
+#include "proto/identify/remote_identity.hpp"
+
+namespace taho::swarm {
+namespace {
+
+constexpr std::size_t kStreamReadBytes = 64 * 1024;
+
+std::string describe(const ConnectionError& error) {
+  return std::string(to_string(error.code)) + ": " + error.detail;
+}
+
+}  // namespace
+
+Swarm::Swarm(SwarmOptions options, crypto::CryptoSuite& suite, Rng& rng)
+    : options_(std::move(options)), suite_(suite), rng_(rng),
+      local_peer_(PeerId::from_ed25519(options_.identity.public_key())) {}
+
+bool Swarm::add_connection(Instant now, ConnectionId id, Direction direction, const Multiaddr& local_addr,
+                           const Multiaddr& remote_addr, std::optional<PeerId> expected_peer) {
+  if (connections_.size() >= options_.connections_max || pending_upgrades() >= options_.pending_upgrades_max ||
+      connections_.contains(id)) {
+    ++refused_connections_;
+    events_.push_back(swarm_event::ConnectionFailed{
+        id, connections_.size() >= options_.connections_max ? "connection limit reached (connections_max)"
+                                                            : "too many connections still upgrading (pending_upgrades_max)"});
+    return false;
+  }
+  ConnectionOptions connection_options = options_.connection;
+  connection_options.direction = direction;
+  connection_options.identity = options_.identity;
+  connection_options.expected_peer = std::move(expected_peer);
+  connection_options.upgrade_timeout = options_.upgrade_timeout;
+  connection_options.inbound_protocols = {std::string(identify::protocol_id), std::string(ping::protocol_id)};
+  connections_.emplace(id, ConnState{Connection(now, std::move(connection_options), suite_, rng_), direction,
+                                     local_addr, remote_addr, std::nullopt, {}, {}, false});
+  pump(now, id);
+  return true;
+}
+
+void Swarm::handle_input(Instant now, ConnectionId id, ByteView bytes) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  found->second.connection.handle_input(now, bytes);
+  pump(now, id);
+}
+
+void Swarm::handle_closed(Instant now, ConnectionId id, const std::string& reason) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  found->second.connection.handle_transport_closed(now);
+  // Drain what the connection reports, then forget it whatever it said.
+  pump(now, id);
+  if (connections_.contains(id)) remove_connection(id, reason);
+}
+
+void Swarm::handle_timeout(Instant now) {
+  std::vector<ConnectionId> ids;
+  for (const auto& [id, state] : connections_) ids.push_back(id);
+  for (ConnectionId id : ids) {
+    auto found = connections_.find(id);
+    if (found == connections_.end()) continue;
+    auto& state = found->second;
+    if (auto deadline = state.connection.next_timeout(); deadline && now >= *deadline) {
+      state.connection.handle_timeout(now);
+    }
+    // Protocol timers: identify's response deadline, ping timeouts. Collect
+    // first: driving a handler may remove it from the map.
+    std::vector<StreamId> expired;
+    std::vector<StreamId> due;
+    for (auto& [stream, handler] : state.handlers) {
+      if (auto* out = std::get_if<IdentifyOut>(&handler); out && now >= out->deadline) expired.push_back(stream);
+      std::optional<Instant> deadline;
+      if (auto* ping_out = std::get_if<PingOut>(&handler)) deadline = ping_out->dialer.next_timeout();
+      if (auto* ping_in = std::get_if<PingIn>(&handler)) deadline = ping_in->listener.next_timeout();
+      if (deadline && now >= *deadline) due.push_back(stream);
+    }
+    for (StreamId stream : due) {
+      auto handler = state.handlers.find(stream);
+      if (handler == state.handlers.end()) continue;
+      if (auto* ping_out = std::get_if<PingOut>(&handler->second)) ping_out->dialer.handle_timeout(now);
+      if (auto* ping_in = std::get_if<PingIn>(&handler->second)) ping_in->listener.handle_timeout(now);
+      drive_handler(now, state, stream, false, {});
+    }
+    for (StreamId stream : expired) {
+      state.handlers.erase(stream);
+      state.connection.reset(stream);
+    }
+    pump(now, id);
+  }
+}
+
+void Swarm::ping(Instant now, const PeerId& peer, RequestId request) {
+  for (auto& [id, state] : connections_) {
+    if (state.peer != peer || !state.connection.is_established()) continue;
+    StreamTag tag = next_tag_++;
+    state.pending[tag] = PendingStream{Purpose::ping, request};
+    if (auto opened = state.connection.open_stream(std::string(ping::protocol_id), tag); !opened) {
+      state.pending.erase(tag);
+      ping_failed(peer, request, opened.error().text);
+      return;
+    }
+    pump(now, id);
+    return;
+  }
+  ping_failed(peer, request, "not connected to " + peer.to_string());
+}
+
+void Swarm::disconnect(const PeerId& peer) {
+  std::vector<ConnectionId> ids;
+  for (const auto& [id, state] : connections_) {
+    if (state.peer == peer) ids.push_back(id);
+  }
+  for (ConnectionId id : ids) {
+    auto& state = connections_.at(id);
+    state.connection.close();
+    // Flush the GoAway before asking the driver to close.
+    while (auto bytes = state.connection.poll_transmit()) outputs_.push_back(swarm_output::Transmit{id, std::move(*bytes)});
+    remove_connection(id, "disconnected locally");
+  }
+}
+
+void Swarm::ping_failed(const PeerId& peer, RequestId request, std::string error) {
+  events_.push_back(swarm_event::PingResult{request, peer, std::nullopt, std::move(error)});
+}
+
+void Swarm::pump(Instant now, ConnectionId id) {
+  for (int guard = 0; guard < 1000; ++guard) {
+    auto found = connections_.find(id);
+    if (found == connections_.end()) return;
+    auto& state = found->second;
+    bool progressed = false;
+    while (auto next = state.connection.poll_event()) {
+      progressed = true;
+      on_event(now, id, state, *next);
+      if (!connections_.contains(id)) return;
+    }
+    while (auto bytes = state.connection.poll_transmit()) {
+      progressed = true;
+      outputs_.push_back(swarm_output::Transmit{id, std::move(*bytes)});
+    }
+    if (!progressed) return;
+  }
+}
+
+void Swarm::on_event(Instant now, ConnectionId id, ConnState& state, ConnectionEvent& next) {
+  if (auto* established = std::get_if<event::Established>(&next)) {
+    if (connections_to(established->peer) >= options_.connections_per_peer_max) {
+      state.connection.close();
+      return;  // Closed follows; reported as a failed connection
+    }
+    state.peer = established->peer;
+    auto& info = peerstore_.touch(established->peer, now);
+    ++info.connections;
+    if (state.direction == Direction::outbound) peerstore_.add_addr(established->peer, state.remote_addr, now);
+    events_.push_back(swarm_event::PeerConnected{established->peer, id, state.direction, state.remote_addr});
+    // Identify on every new connection (libp2p identify spec).
+    StreamTag tag = next_tag_++;
+    state.pending[tag] = PendingStream{Purpose::identify, 0};
+    (void)state.connection.open_stream(std::string(identify::protocol_id), tag);
+  } else if (auto* ready = std::get_if<event::StreamReady>(&next)) {
+    on_stream_ready(now, state, *ready);
+  } else if (auto* failed = std::get_if<event::StreamFailed>(&next)) {
+    auto pending = state.pending.find(failed->tag);
+    if (pending == state.pending.end()) return;
+    if (pending->second.purpose == Purpose::ping && state.peer) {
+      ping_failed(*state.peer, pending->second.request, "ping stream failed: " + failed->reason);
+    }
+    state.pending.erase(pending);
+  } else if (auto* readable = std::get_if<event::StreamReadable>(&next)) {
+    on_readable(now, state, readable->stream);
+  } else if (auto* closed = std::get_if<event::StreamClosed>(&next)) {
+    auto handler = state.handlers.find(closed->stream);
+    if (handler == state.handlers.end()) return;
+    if (auto* ping_out = std::get_if<PingOut>(&handler->second); ping_out && state.peer && closed->reset &&
+                                                                 ping_out->dialer.in_flight()) {
+      ping_failed(*state.peer, ping_out->request, "the peer reset the ping stream");
+    }
+    state.handlers.erase(handler);
+  } else if (auto* rtt = std::get_if<event::Rtt>(&next)) {
+    if (state.peer) {
+      if (auto* info = peerstore_.find(*state.peer)) info->rtt = rtt->rtt;
+    }
+  } else if (auto* closed_connection = std::get_if<event::Closed>(&next)) {
+    remove_connection(id, describe(closed_connection->error));
+  }
+}
+
+void Swarm::on_stream_ready(Instant now, ConnState& state, const event::StreamReady& ready) {
+  if (ready.direction == Direction::outbound) {
+    auto pending = state.pending.find(ready.tag);
+    if (pending == state.pending.end()) {
+      state.connection.reset(ready.stream);
+      return;
+    }
+    PendingStream purpose = pending->second;
+    state.pending.erase(pending);
+    if (purpose.purpose == Purpose::identify) {
+      state.handlers.emplace(ready.stream, IdentifyOut{identify::Reader{}, now + identify::response_timeout});
+      // We only listen: half-close our side at once, as the spec's requester does.
+      (void)state.connection.close_write(ready.stream);
+    } else {
+      PingOut out{ping::Dialer{}, purpose.request};
+      if (auto started = out.dialer.ping(now, rng_); !started) {
+        if (state.peer) ping_failed(*state.peer, purpose.request, started.error().detail);
+        state.connection.reset(ready.stream);
+        return;
+      }
+      auto [it, inserted] = state.handlers.emplace(ready.stream, std::move(out));
+      drive_handler(now, state, ready.stream, false, {});
+    }
+    return;
+  }
+  if (ready.protocol == identify::protocol_id) {
+    auto message = identify::encode_message(local_info(state.remote_addr));
+    if (!message) {
+      state.connection.reset(ready.stream);
+      return;
+    }
+    state.handlers.emplace(ready.stream, IdentifyIn{});
+    write_all(state, ready.stream, *message);
+    (void)state.connection.close_write(ready.stream);
+  } else if (ready.protocol == ping::protocol_id) {
+    std::size_t inbound_pings = 0;
+    for (const auto& [stream, handler] : state.handlers) inbound_pings += std::holds_alternative<PingIn>(handler);
+    if (inbound_pings >= ping::inbound_streams_per_connection_max) {
+      state.connection.reset(ready.stream);
+      return;
+    }
+    state.handlers.emplace(ready.stream, PingIn{ping::Listener(now)});
+  } else {
+    state.connection.reset(ready.stream);
+  }
+}
+
+void Swarm::on_readable(Instant now, ConnState& state, StreamId stream) {
+  for (;;) {
+    auto chunk = state.connection.read(stream, kStreamReadBytes);
+    if (!chunk) return;
+    if (!state.handlers.contains(stream)) return;  // nothing to do with it: let it drain
+    drive_handler(now, state, stream, chunk->finished, chunk->data);
+    if (chunk->finished || chunk->data.empty()) return;
+  }
+}
+
+void Swarm::drive_handler(Instant now, ConnState& state, StreamId stream, bool finished, ByteView data) {
+  auto found = state.handlers.find(stream);
+  if (found == state.handlers.end()) return;
+  auto& handler = found->second;
+  if (auto* out = std::get_if<IdentifyOut>(&handler)) {
+    if (!data.empty()) {
+      if (auto fed = out->reader.handle_data(data); !fed) {
+        state.handlers.erase(found);
+        state.connection.reset(stream);
+        return;
+      }
+    }
+    if (finished) finish_identify(now, state, stream, out->reader);
+    return;
+  }
+  if (std::holds_alternative<IdentifyIn>(handler)) {
+    return;  // the requester sends nothing; we wrote and closed already
+  }
+  if (auto* ping_out = std::get_if<PingOut>(&handler)) {
+    if (!data.empty()) ping_out->dialer.handle_data(now, data);
+    if (finished) ping_out->dialer.handle_end(now);
+    if (auto bytes = ping_out->dialer.poll_transmit()) write_all(state, stream, *bytes);
+    while (auto outcome = ping_out->dialer.poll_event()) {
+      RequestId request = ping_out->request;
+      if (auto* pong = std::get_if<ping::Pong>(&*outcome)) {
+        if (state.peer) {
+          if (auto* info = peerstore_.find(*state.peer)) info->rtt = pong->rtt;
+          events_.push_back(swarm_event::PingResult{request, *state.peer, pong->rtt, {}});
+        }
+        (void)state.connection.close_write(stream);
+      } else if (auto* failed = std::get_if<ping::Failed>(&*outcome)) {
+        if (state.peer) ping_failed(*state.peer, request, failed->error.detail);
+        state.handlers.erase(stream);
+        state.connection.reset(stream);
+        return;
+      }
+    }
+    return;
+  }
+  if (auto* ping_in = std::get_if<PingIn>(&handler)) {
+    if (!data.empty()) ping_in->listener.handle_data(now, data);
+    if (finished) ping_in->listener.handle_end(now);
+    if (auto bytes = ping_in->listener.poll_transmit()) write_all(state, stream, *bytes);
+    while (auto outcome = ping_in->listener.poll_event()) {
+      if (std::holds_alternative<ping::Finished>(*outcome)) {
+        (void)state.connection.close_write(stream);
+      } else {
+        state.handlers.erase(stream);
+        state.connection.reset(stream);
+        return;
+      }
+    }
+  }
+}
+
+void Swarm::finish_identify(Instant now, ConnState& state, StreamId stream, identify::Reader& reader) {
+  auto info = reader.handle_end();
+  state.handlers.erase(stream);
+  if (!info || !state.peer) return;
+  auto record = identify::verify_remote(*info, *state.peer);
+  if (!record) return;  // contradicts the authenticated identity: ignore what it claims
+  auto& peer = peerstore_.touch(*state.peer, now);
+  peer.agent_version = info->agent_version.value_or("");
+  peer.protocol_version = info->protocol_version.value_or("");
+  peer.protocols = info->protocols;
+  // A signed record's addresses are the trustworthy ones; fall back to listenAddrs.
+  const auto& addrs = *record ? (*record)->addresses : info->listen_addrs;
+  for (const auto& addr : addrs) peerstore_.add_addr(*state.peer, addr, now);
+  events_.push_back(swarm_event::Identified{*state.peer, std::move(*info)});
+}
+
+void Swarm::write_all(ConnState& state, StreamId stream, ByteView bytes) {
+  // Identify and ping messages are small: they fit in the initial 256 KiB window.
+  (void)state.connection.write(stream, bytes);
+}
+
+identify::Info Swarm::local_info(const Multiaddr& observed) const {
+  identify::Info info;
+  info.protocol_version = std::string(identify::protocol_version_default);
+  info.agent_version = options_.agent_version;
+  info.public_key = PublicKey::ed25519(options_.identity.public_key());
+  info.listen_addrs = listen_addrs_;
+  info.observed_addr = observed;
+  info.protocols = {std::string(identify::protocol_id), std::string(ping::protocol_id)};
+  info.signed_peer_record = identify::seal_peer_record(options_.identity, options_.peer_record_seq, listen_addrs_);
+  return info;
+}
+
+std::size_t Swarm::pending_upgrades() const {
+  return static_cast<std::size_t>(std::count_if(connections_.begin(), connections_.end(), [](const auto& entry) {
+    return !entry.second.connection.is_established();
+  }));
+}
+
+std::size_t Swarm::connections_to(const PeerId& peer) const {
+  return static_cast<std::size_t>(std::count_if(connections_.begin(), connections_.end(),
+                                                [&](const auto& entry) { return entry.second.peer == peer; }));
+}
+
+void Swarm::remove_connection(ConnectionId id, const std::string& reason) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  auto& state = found->second;
+  if (state.peer) {
+    for (const auto& [stream, handler] : state.handlers) {
+      if (auto* ping_out = std::get_if<PingOut>(&handler); ping_out && ping_out->dialer.in_flight()) {
+        ping_failed(*state.peer, ping_out->request, "connection closed: " + reason);
+      }
+    }
+    for (const auto& [tag, pending] : state.pending) {
+      if (pending.purpose == Purpose::ping) ping_failed(*state.peer, pending.request, "connection closed: " + reason);
+    }
+    if (auto* info = peerstore_.find(*state.peer); info && info->connections > 0) --info->connections;
+    events_.push_back(swarm_event::PeerDisconnected{*state.peer, id, reason});
+  } else {
+    events_.push_back(swarm_event::ConnectionFailed{id, reason});
+  }
+  connections_.erase(found);
+  outputs_.push_back(swarm_output::Close{id});
+}
+
+std::optional<SwarmOutput> Swarm::poll_output() {
+  if (outputs_.empty()) return std::nullopt;
+  SwarmOutput next = std::move(outputs_.front());
+  outputs_.pop_front();
+  return next;
+}
+
+std::optional<SwarmEvent> Swarm::poll_event() {
+  if (events_.empty()) return std::nullopt;
+  SwarmEvent next = std::move(events_.front());
+  events_.pop_front();
+  return next;
+}
+
+std::optional<Instant> Swarm::next_timeout() const {
+  std::optional<Instant> earliest;
+  auto consider = [&earliest](std::optional<Instant> t) {
+    if (t && (!earliest || *t < *earliest)) earliest = t;
+  };
+  for (const auto& [id, state] : connections_) {
+    consider(state.connection.next_timeout());
+    for (const auto& [stream, handler] : state.handlers) {
+      if (auto* out = std::get_if<IdentifyOut>(&handler)) consider(out->deadline);
+      if (auto* ping_out = std::get_if<PingOut>(&handler)) consider(ping_out->dialer.next_timeout());
+      if (auto* ping_in = std::get_if<PingIn>(&handler)) consider(ping_in->listener.next_timeout());
+    }
+  }
+  return earliest;
+}
+
+std::vector<ConnectionSummary> Swarm::connections() const {
+  std::vector<ConnectionSummary> all;
+  for (const auto& [id, state] : connections_) {
+    std::optional<Duration> rtt = state.connection.rtt();
+    if (state.peer) {
+      if (const auto* info = peerstore_.find(*state.peer); info && info->rtt) rtt = info->rtt;
+    }
+    all.push_back(ConnectionSummary{id, state.peer, state.direction, state.remote_addr,
+                                    state.connection.is_established(), rtt, state.connection.stream_count()});
+  }
+  return all;
+}
+
+bool Swarm::is_connected(const PeerId& peer) const {
+  return std::any_of(connections_.begin(), connections_.end(), [&](const auto& entry) {
+    return entry.second.peer == peer && entry.second.connection.is_established();
+  });
+}
+
+}  // namespace taho::swarm

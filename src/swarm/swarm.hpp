@@ -1,0 +1,178 @@
+// The swarm: every connection of the node, the built-in protocols that run on
+// them (identify, ping), the peerstore and the limits. Single-threaded and
+// sans-IO: the driver reports connections and bytes, and carries out what
+// poll_output() asks (send bytes, close a connection). Runs unchanged on real
+// sockets and in the simulated network.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "base/multiaddr.hpp"
+#include "base/peer_id.hpp"
+#include "proto/identify/message.hpp"
+#include "proto/identify/reader.hpp"
+#include "proto/ping/ping.hpp"
+#include "swarm/connection.hpp"
+#include "swarm/peerstore.hpp"
+
+namespace taho::swarm {
+
+using ConnectionId = std::uint64_t;  // assigned by the driver
+using RequestId = std::uint64_t;     // assigned by the caller of ping()
+
+struct SwarmOptions {
+  crypto::Ed25519KeyPair identity;
+  std::string agent_version = "taho/0.0.0";
+  // Sequence number of our signed peer record; must grow across restarts
+  // (the daemon passes the wall-clock time in ms).
+  std::uint64_t peer_record_seq = 1;
+  std::size_t connections_max = 512;
+  std::size_t connections_per_peer_max = 4;
+  std::size_t pending_upgrades_max = 64;  // connections still in the security/muxer upgrade
+  Duration upgrade_timeout = std::chrono::seconds(10);
+  ConnectionOptions connection;  // stream limits, Yamux options (identity and direction are set per connection)
+};
+
+namespace swarm_event {
+struct PeerConnected {
+  PeerId peer;
+  ConnectionId connection;
+  Direction direction;
+  Multiaddr remote_addr;
+};
+struct PeerDisconnected {
+  PeerId peer;
+  ConnectionId connection;
+  std::string reason;
+};
+// A connection that closed before it was established (refused, failed upgrade).
+struct ConnectionFailed {
+  ConnectionId connection;
+  std::string reason;
+};
+struct Identified {
+  PeerId peer;
+  identify::Info info;
+};
+struct PingResult {
+  RequestId request;
+  PeerId peer;
+  std::optional<Duration> rtt;  // set on success
+  std::string error;            // set on failure
+};
+}  // namespace swarm_event
+
+using SwarmEvent = std::variant<swarm_event::PeerConnected, swarm_event::PeerDisconnected,
+                                swarm_event::ConnectionFailed, swarm_event::Identified, swarm_event::PingResult>;
+
+namespace swarm_output {
+struct Transmit {
+  ConnectionId connection;
+  Bytes bytes;
+};
+struct Close {
+  ConnectionId connection;
+};
+}  // namespace swarm_output
+using SwarmOutput = std::variant<swarm_output::Transmit, swarm_output::Close>;
+
+// A connection as `taho peers` shows it.
+struct ConnectionSummary {
+  ConnectionId id;
+  std::optional<PeerId> peer;
+  Direction direction;
+  Multiaddr remote_addr;
+  bool established;
+  std::optional<Duration> rtt;
+  std::size_t streams;
+};
+
+class Swarm {
+ public:
+  Swarm(SwarmOptions options, crypto::CryptoSuite& suite, Rng& rng);
+
+  // ---- input from the driver
+  // A new byte stream. Refused (false, and the driver closes it) when a limit is hit.
+  bool add_connection(Instant now, ConnectionId id, Direction direction, const Multiaddr& local_addr,
+                      const Multiaddr& remote_addr, std::optional<PeerId> expected_peer);
+  void handle_input(Instant now, ConnectionId id, ByteView bytes);
+  void handle_closed(Instant now, ConnectionId id, const std::string& reason);
+  void handle_timeout(Instant now);
+
+  // ---- commands
+  // Pings the peer over an established connection; PingResult follows.
+  void ping(Instant now, const PeerId& peer, RequestId request);
+  void disconnect(const PeerId& peer);
+  void set_listen_addrs(std::vector<Multiaddr> addrs) { listen_addrs_ = std::move(addrs); }
+
+  // ---- output
+  std::optional<SwarmOutput> poll_output();
+  std::optional<SwarmEvent> poll_event();
+  std::optional<Instant> next_timeout() const;
+
+  // ---- state
+  const Peerstore& peerstore() const { return peerstore_; }
+  std::vector<ConnectionSummary> connections() const;
+  bool is_connected(const PeerId& peer) const;
+  const PeerId& local_peer() const { return local_peer_; }
+  std::uint64_t refused_connections() const { return refused_connections_; }
+
+ private:
+  enum class Purpose { identify, ping };
+  struct PendingStream {
+    Purpose purpose;
+    RequestId request = 0;
+  };
+  struct IdentifyOut { identify::Reader reader; Instant deadline; };
+  struct IdentifyIn {};
+  struct PingOut { ping::Dialer dialer; RequestId request; };
+  struct PingIn { ping::Listener listener; };
+  using Handler = std::variant<IdentifyOut, IdentifyIn, PingOut, PingIn>;
+
+  struct ConnState {
+    Connection connection;
+    Direction direction;
+    Multiaddr local_addr;
+    Multiaddr remote_addr;
+    std::optional<PeerId> peer;
+    std::unordered_map<StreamId, Handler> handlers;
+    std::map<StreamTag, PendingStream> pending;  // outbound streams being negotiated
+    bool close_requested = false;
+  };
+
+  void pump(Instant now, ConnectionId id);
+  void on_event(Instant now, ConnectionId id, ConnState& state, ConnectionEvent& event);
+  void on_stream_ready(Instant now, ConnState& state, const event::StreamReady& ready);
+  void on_readable(Instant now, ConnState& state, StreamId stream);
+  void drive_handler(Instant now, ConnState& state, StreamId stream, bool finished, ByteView data);
+  void finish_identify(Instant now, ConnState& state, StreamId stream, identify::Reader& reader);
+  void write_all(ConnState& state, StreamId stream, ByteView bytes);
+  void ping_failed(const PeerId& peer, RequestId request, std::string error);
+  identify::Info local_info(const Multiaddr& observed) const;
+  std::size_t pending_upgrades() const;
+  std::size_t connections_to(const PeerId& peer) const;
+  void remove_connection(ConnectionId id, const std::string& reason);
+
+  SwarmOptions options_;
+  crypto::CryptoSuite& suite_;
+  Rng& rng_;
+  PeerId local_peer_;
+  Bytes signed_record_cache_;
+  std::vector<Multiaddr> signed_record_addrs_;
+  std::vector<Multiaddr> listen_addrs_;
+  std::map<ConnectionId, ConnState> connections_;
+  Peerstore peerstore_;
+  StreamTag next_tag_ = 1;
+  std::uint64_t refused_connections_ = 0;
+  std::deque<SwarmOutput> outputs_;
+  std::deque<SwarmEvent> events_;
+};
+
+}  // namespace taho::swarm

@@ -1,0 +1,163 @@
+#include "swarm/swarm.hpp"
+
+#include <gtest/gtest.h>
+
+#include "base/seeded_rng.hpp"
+
+namespace taho::swarm {
+namespace {
+
+using namespace std::chrono_literals;
+
+crypto::Ed25519KeyPair key_from(std::uint8_t fill) {
+  crypto::Ed25519Seed seed;
+  seed.fill(fill);
+  return *crypto::Ed25519KeyPair::from_seed(seed);
+}
+
+SwarmOptions options_for(std::uint8_t fill) {
+  SwarmOptions options;
+  options.identity = key_from(fill);
+  options.agent_version = "taho/test";
+  return options;
+}
+
+// Two swarms whose connections are joined in memory by the test, on a
+// virtual clock, so identify and ping run end to end without sockets.
+class TwoSwarms : public ::testing::Test {
+ protected:
+  TwoSwarms() : rng_(3), a(options_for(1), suite_, rng_), b(options_for(2), suite_, rng_) {}
+
+  void connect(ConnectionId id = 1) {
+    auto a_addr = *Multiaddr::parse("/ip4/127.0.0.1/tcp/1000");
+    auto b_addr = *Multiaddr::parse("/ip4/127.0.0.1/tcp/2000");
+    ASSERT_TRUE(a.add_connection(now, id, Direction::outbound, a_addr, b_addr, b.local_peer()));
+    ASSERT_TRUE(b.add_connection(now, id, Direction::inbound, b_addr, a_addr, std::nullopt));
+    run();
+  }
+
+  void run() {
+    for (int round = 0; round < 1000; ++round) {
+      bool moved = false;
+      moved |= deliver(a, b);
+      moved |= deliver(b, a);
+      if (!moved) return;
+    }
+    FAIL() << "swarms did not settle";
+  }
+
+  template <class E>
+  std::vector<E> events(Swarm& swarm) {
+    std::vector<E> found;
+    while (auto e = swarm.poll_event()) {
+      if (auto* match = std::get_if<E>(&*e)) found.push_back(*match);
+    }
+    return found;
+  }
+
+  static void drain(Swarm& swarm) {
+    while (swarm.poll_event()) {
+    }
+  }
+
+  Instant now{};
+  crypto::OpenSslCryptoSuite suite_;
+  SeededRng rng_;
+  Swarm a;
+  Swarm b;
+  std::vector<ConnectionId> closed_by_a;
+
+  bool deliver(Swarm& from, Swarm& to) {
+    bool moved = false;
+    while (auto out = from.poll_output()) {
+      moved = true;
+      if (auto* transmit = std::get_if<swarm_output::Transmit>(&*out)) {
+        to.handle_input(now, transmit->connection, transmit->bytes);
+      } else if (auto* close = std::get_if<swarm_output::Close>(&*out)) {
+        if (&from == &a) closed_by_a.push_back(close->connection);
+        to.handle_closed(now, close->connection, "closed by the other side");
+      }
+    }
+    return moved;
+  }
+};
+
+TEST_F(TwoSwarms, ConnectIdentifiesBothWays) {
+  connect();
+  ASSERT_TRUE(a.is_connected(b.local_peer()));
+  ASSERT_TRUE(b.is_connected(a.local_peer()));
+  auto identified_by_a = events<swarm_event::Identified>(a);
+  ASSERT_EQ(identified_by_a.size(), 1u);
+  EXPECT_EQ(identified_by_a[0].peer, b.local_peer());
+  EXPECT_EQ(identified_by_a[0].info.agent_version, "taho/test");
+  const auto* info = a.peerstore().find(b.local_peer());
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->agent_version, "taho/test");
+  EXPECT_NE(std::find(info->protocols.begin(), info->protocols.end(), "/ipfs/ping/1.0.0"), info->protocols.end());
+  EXPECT_EQ(events<swarm_event::Identified>(b).size(), 1u);
+}
+
+TEST_F(TwoSwarms, PingMeasuresRttFromTheInjectedClock) {
+  connect();
+  drain(a);
+  a.ping(now, b.local_peer(), 77);
+  // Every flight takes 10 ms: the ping payload goes out when the stream is
+  // negotiated and its echo is back two flights later.
+  for (int flight = 0; flight < 20; ++flight) {
+    now = now + 10ms;
+    if (!deliver(flight % 2 == 0 ? a : b, flight % 2 == 0 ? b : a) && flight > 4) break;
+  }
+  auto results = events<swarm_event::PingResult>(a);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].request, 77u);
+  ASSERT_TRUE(results[0].rtt) << results[0].error;
+  EXPECT_EQ(*results[0].rtt, 20ms);
+}
+
+TEST_F(TwoSwarms, PingToAnUnknownPeerFailsAtOnce) {
+  a.ping(now, PeerId::from_ed25519(key_from(9).public_key()), 5);
+  auto results = events<swarm_event::PingResult>(a);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].rtt);
+  EXPECT_NE(results[0].error.find("not connected"), std::string::npos);
+}
+
+TEST_F(TwoSwarms, DisconnectTellsBothSides) {
+  connect();
+  drain(a);
+  drain(b);
+  a.disconnect(b.local_peer());
+  run();
+  EXPECT_EQ(events<swarm_event::PeerDisconnected>(a).size(), 1u);
+  EXPECT_EQ(events<swarm_event::PeerDisconnected>(b).size(), 1u);
+  EXPECT_FALSE(a.is_connected(b.local_peer()));
+  EXPECT_FALSE(b.is_connected(a.local_peer()));
+}
+
+TEST_F(TwoSwarms, PendingUpgradeLimitRefusesExtraConnections) {
+  SwarmOptions tight = options_for(4);
+  tight.pending_upgrades_max = 2;
+  Swarm small(tight, suite_, rng_);
+  auto addr = *Multiaddr::parse("/ip4/127.0.0.1/tcp/1");
+  EXPECT_TRUE(small.add_connection(now, 1, Direction::inbound, addr, addr, std::nullopt));
+  EXPECT_TRUE(small.add_connection(now, 2, Direction::inbound, addr, addr, std::nullopt));
+  EXPECT_FALSE(small.add_connection(now, 3, Direction::inbound, addr, addr, std::nullopt));
+  EXPECT_EQ(small.refused_connections(), 1u);
+}
+
+TEST_F(TwoSwarms, StalledHandshakeIsDroppedAfterTheUpgradeTimeout) {
+  auto addr = *Multiaddr::parse("/ip4/127.0.0.1/tcp/1");
+  ASSERT_TRUE(b.add_connection(now, 9, Direction::inbound, addr, addr, std::nullopt));
+  auto deadline = b.next_timeout();
+  ASSERT_TRUE(deadline);
+  b.handle_timeout(*deadline);
+  auto failed = events<swarm_event::ConnectionFailed>(b);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].reason.find("upgrade_timeout"), std::string::npos);
+  bool closed = false;
+  while (auto out = b.poll_output()) closed |= std::holds_alternative<swarm_output::Close>(*out);
+  EXPECT_TRUE(closed);
+}
+
+}  // namespace
+}  // namespace taho::swarm

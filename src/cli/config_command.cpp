@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/command.hpp"
+#include "config/ascii_case.hpp"
 #include "config/config.hpp"
 #include "config/config_file.hpp"
 #include "config/schema.hpp"
@@ -24,13 +25,8 @@ struct Loaded {
   config::Config config;
 };
 
-nlohmann::json to_json(const config::Value& value) {
-  return std::visit([](const auto& held) { return nlohmann::json(held); }, value);
-}
-
-std::string lowercase(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
+nlohmann::ordered_json to_json(const config::Value& value) {
+  return std::visit([](const auto& held) { return nlohmann::ordered_json(held); }, value);
 }
 
 // "(default)", "(/x/config.toml:3)", "(env TAHO__MESH__MDNS)", "(flag --no-mdns)".
@@ -78,13 +74,14 @@ int run_show(const Context& context) {
   const bool file_exists = std::filesystem::exists(paths.config_file, ignored);
 
   if (context.global.json) {
-    nlohmann::json values = nlohmann::json::object();
+    // Schema order, as in the text output and the default file.
+    nlohmann::ordered_json values = nlohmann::ordered_json::object();
     for (const auto& entry : config.entries) {
       values[entry.key] = {{"value", to_json(entry.value)},
                            {"source", std::string(config::to_string(entry.source.kind))},
                            {"where", entry.source.where}};
     }
-    const nlohmann::json answer = {{"config_file", paths.config_file.string()},
+    const nlohmann::ordered_json answer = {{"config_file", paths.config_file.string()},
                                    {"config_file_exists", file_exists},
                                    {"data_dir", paths.data_dir.string()},
                                    {"values", values}};
@@ -106,10 +103,10 @@ int run_show(const Context& context) {
 int run_get(const Context& context, const ConfigFlags& flags) {
   const auto loaded = load_effective(context, "taho config get");
   if (!loaded) return kExitUsage;
-  const auto key = lowercase(flags.key);
+  const auto key = config::ascii_lowercase(flags.key);
   const auto* entry = loaded->config.find(key);
   if (entry == nullptr) {
-    std::cerr << "taho config get: " << config::get(loaded->config, key).error().text << "\n";
+    std::cerr << "taho config get: " << config::unknown_key_message(key) << "\n";
     return kExitUsage;
   }
   if (context.global.json) {
@@ -138,7 +135,7 @@ int run_set(const Context& context, const ConfigFlags& flags) {
   const std::string before = change->before.value_or(std::string(spec->default_toml));
 
   if (context.global.json) {
-    std::cout << nlohmann::json{{"config_file", paths->config_file.string()},
+    std::cout << nlohmann::ordered_json{{"config_file", paths->config_file.string()},
                                 {"key", change->key},
                                 {"before", before},
                                 {"before_was_default", !change->before.has_value()},
@@ -165,11 +162,10 @@ int run_set(const Context& context, const ConfigFlags& flags) {
 
 int run_keys(const Context& context) {
   const auto defaults = config::defaults();
-  nlohmann::json keys = nlohmann::json::array();
+  nlohmann::ordered_json keys = nlohmann::ordered_json::array();
   for (const auto& spec : config::schema()) {
     const auto key = spec.key();
-    std::string env = "TAHO__" + std::string(spec.section) + "__" + std::string(spec.name);
-    std::transform(env.begin(), env.end(), env.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    const auto env = spec.env_name();
     const auto& default_value = defaults.find(key)->value;
     if (context.global.json) {
       keys.push_back({{"key", key}, {"type", spec.type}, {"default", to_json(default_value)}, {"env", env},

@@ -7,27 +7,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/ascii_case.hpp"
+#include "config/config_file.hpp"
 #include "config/schema.hpp"
 
 namespace taho::config {
 namespace {
 
-// Config files are small; a bigger one is a mistake, not a config.
-constexpr std::uintmax_t config_file_bytes_max = 1 << 20;
 constexpr std::string_view kEnvPrefix = "TAHO__";
 constexpr std::string_view kEnvSeparator = "__";
-
-std::string lowercase(std::string_view text) {
-  std::string lower(text);
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
-}
-
-std::string uppercase(std::string_view text) {
-  std::string upper(text);
-  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return upper;
-}
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> previous(b.size() + 1);
@@ -51,10 +39,6 @@ std::string did_you_mean(const std::vector<std::string>& candidates) {
     text += (i == 0 ? "" : i + 1 == candidates.size() ? " or " : ", ") + candidates[i];
   }
   return text + "?)";
-}
-
-std::string env_name(const KeySpec& spec) {
-  return std::string(kEnvPrefix) + uppercase(spec.section) + std::string(kEnvSeparator) + uppercase(spec.name);
 }
 
 // The index of a spec in schema(), to keep per-key state beside the table.
@@ -100,7 +84,8 @@ class Loader {
       }
       const auto known = std::ranges::find(section_names(), section) != section_names().end();
       if (!known) {
-        located(line, Errc::unknown_section, "[" + section + "]: unknown section" + did_you_mean(close_sections(section)));
+        located(line, Errc::unknown_section,
+                "[" + section + "]: unknown section" + did_you_mean(close_sections(section)));
         continue;
       }
       for (const auto& [name_key, node] : *table) {
@@ -109,7 +94,8 @@ class Loader {
         const auto where = "[" + section + "] " + name;
         const KeySpec* spec = find_key(section, name);
         if (spec == nullptr) {
-          located(key_line, Errc::unknown_key, where + ": unknown key" + did_you_mean(close_keys(section + "." + name)));
+          located(key_line, Errc::unknown_key,
+                  where + ": unknown key" + did_you_mean(close_keys(section + "." + name)));
           continue;
         }
         if (auto problem = spec->store_toml(node, config_)) {
@@ -130,20 +116,20 @@ class Loader {
     // they agree, an error when they do not.
     std::vector<std::optional<std::pair<std::string, std::string>>> chosen(schema().size());
     for (const auto& [variable, value] : env) {
-      if (uppercase(variable.substr(0, std::min(variable.size(), kEnvPrefix.size()))) != kEnvPrefix) continue;
+      if (ascii_uppercase(variable.substr(0, std::min(variable.size(), kEnvPrefix.size()))) != kEnvPrefix) continue;
       const std::string_view rest = std::string_view(variable).substr(kEnvPrefix.size());
       const auto separator = rest.find(kEnvSeparator);
       if (separator == std::string_view::npos || separator == 0 || separator + kEnvSeparator.size() >= rest.size()) {
         add(Errc::unknown_key, variable + ": not a config variable; expected TAHO__<SECTION>__<KEY>");
         continue;
       }
-      std::string section = lowercase(rest.substr(0, separator));
+      std::string section = ascii_lowercase(rest.substr(0, separator));
       if (section == "fabric") section = "mesh";  // the fabric's old name (DESIGN.md §6)
-      const std::string name = lowercase(rest.substr(separator + kEnvSeparator.size()));
+      const std::string name = ascii_lowercase(rest.substr(separator + kEnvSeparator.size()));
       const KeySpec* spec = find_key(section, name);
       if (spec == nullptr) {
         std::vector<std::string> suggestions;
-        for (const auto& key : close_keys(section + "." + name)) suggestions.push_back(env_name(*find_key(key)));
+        for (const auto& key : close_keys(section + "." + name)) suggestions.push_back(find_key(key)->env_name());
         add(Errc::unknown_key, variable + ": unknown config variable" + did_you_mean(suggestions));
         continue;
       }
@@ -169,8 +155,7 @@ class Loader {
     for (const auto& override_value : overrides) {
       const KeySpec* spec = find_key(override_value.key);
       if (spec == nullptr) {
-        add(Errc::unknown_key, override_value.origin + ": unknown key \"" + override_value.key + "\"" +
-                                   did_you_mean(close_keys(override_value.key)));
+        add(Errc::unknown_key, override_value.origin + ": " + unknown_key_message(override_value.key));
         continue;
       }
       if (auto problem = spec->store_text(override_value.value, config_)) {
@@ -212,24 +197,6 @@ class Loader {
   std::vector<Source> sources_;
   ConfigErrors errors_;
 };
-
-Result<std::optional<std::string>> read_config_file(const std::filesystem::path& path) {
-  std::error_code error;
-  const auto status = std::filesystem::status(path, error);
-  if (status.type() == std::filesystem::file_type::not_found) return std::optional<std::string>{};
-  if (error) return fail(path.string() + ": " + error.message());
-  if (!std::filesystem::is_regular_file(status)) return fail(path.string() + ": not a regular file");
-  const auto size = std::filesystem::file_size(path, error);
-  if (error) return fail(path.string() + ": " + error.message());
-  if (size > config_file_bytes_max) {
-    return fail(path.string() + ": larger than " + std::to_string(config_file_bytes_max) + " bytes");
-  }
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (!file) return fail(path.string() + ": cannot read");
-  return std::optional<std::string>{text.str()};
-}
 
 }  // namespace
 
@@ -291,21 +258,27 @@ Expected<std::vector<Override>, ConfigErrors> parse_set_flags(std::span<const st
       errors.push_back({Errc::unknown_key, "--set " + argument + ": expected SECTION.KEY=VALUE"});
       continue;
     }
-    overrides.push_back({lowercase(argument.substr(0, equals)), argument.substr(equals + 1), "--set " + argument});
+    overrides.push_back(
+        {ascii_lowercase(argument.substr(0, equals)), argument.substr(equals + 1), "--set " + argument});
   }
   if (!errors.empty()) return unexpected(std::move(errors));
   return overrides;
 }
 
+std::string unknown_key_message(std::string_view key) {
+  return "unknown key \"" + std::string(key) + "\"" + did_you_mean(close_keys(key));
+}
+
 Result<std::string> get(const Config& config, std::string_view key) {
   if (const auto* entry = config.find(key)) return to_text(entry->value);
-  return fail("unknown key \"" + std::string(key) + "\"" + did_you_mean(close_keys(key)));
+  return fail(unknown_key_message(key));
 }
 
 std::vector<std::string> close_keys(std::string_view key) {
-  const std::string wanted = lowercase(key);
+  const std::string wanted = ascii_lowercase(key);
   const auto dot = wanted.find('.');
-  const std::string_view bare = dot == std::string::npos ? std::string_view(wanted) : std::string_view(wanted).substr(dot + 1);
+  const std::string_view bare =
+      dot == std::string::npos ? std::string_view(wanted) : std::string_view(wanted).substr(dot + 1);
   std::vector<std::pair<std::size_t, std::string>> ranked;
   for (const auto& spec : schema()) {
     const auto full = spec.key();

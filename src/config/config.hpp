@@ -40,6 +40,8 @@ struct Entry {
   Source source;
 };
 
+// The effective configuration. The member initializers are placeholders:
+// the defaults live in the schema, so start from defaults() or load().
 struct Config {
   struct Mesh {
     std::vector<Multiaddr> bootstrap;   // each ends in /p2p/<peer id>
@@ -118,6 +120,9 @@ Expected<std::vector<Override>, ConfigErrors> parse_set_flags(std::span<const st
 // The effective value of "section.key" as plain text (lists comma-separated).
 // An unknown key fails with a message naming close matches.
 Result<std::string> get(const Config& config, std::string_view key);
+
+// "unknown key \"mesh.min_peer\" (did you mean mesh.min_peers?)"
+std::string unknown_key_message(std::string_view key);
 
 // Known keys that look like `key` (typos, missing section), best first.
 std::vector<std::string> close_keys(std::string_view key);

@@ -11,18 +11,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/ascii_case.hpp"
 #include "config/schema.hpp"
 
 namespace taho::config {
 namespace {
 
 constexpr mode_t kNewFileMode = 0644;
-
-std::string lowercase(std::string_view text) {
-  std::string lower(text);
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
-}
 
 std::string_view trim_left(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -140,20 +135,25 @@ Result<void> create_parent(const std::filesystem::path& path) {
   return {};
 }
 
-Result<std::optional<std::string>> read_text(const std::filesystem::path& path) {
+}  // namespace
+
+Result<std::optional<std::string>> read_config_file(const std::filesystem::path& path) {
   std::error_code error;
-  if (!std::filesystem::exists(path, error)) {
-    if (error) return fail(path.string() + ": " + error.message());
-    return std::optional<std::string>{};
+  const auto status = std::filesystem::status(path, error);
+  if (status.type() == std::filesystem::file_type::not_found) return std::optional<std::string>{};
+  if (error) return fail(path.string() + ": " + error.message());
+  if (!std::filesystem::is_regular_file(status)) return fail(path.string() + ": not a regular file");
+  const auto size = std::filesystem::file_size(path, error);
+  if (error) return fail(path.string() + ": " + error.message());
+  if (size > config_file_bytes_max) {
+    return fail(path.string() + ": larger than " + std::to_string(config_file_bytes_max) + " bytes");
   }
   std::ifstream file(path, std::ios::binary);
-  if (!file) return fail("cannot read " + path.string());
   std::ostringstream text;
   text << file.rdbuf();
+  if (!file) return fail(path.string() + ": cannot read");
   return std::optional<std::string>{text.str()};
 }
-
-}  // namespace
 
 std::string default_file_text() {
   std::string text =
@@ -248,19 +248,14 @@ Result<std::string> edit_config_text(std::string_view file_text, std::string_vie
 }
 
 Result<FileChange> set_in_file(const Paths& paths, std::string_view key, std::string_view value) {
-  const auto wanted = lowercase(key);
+  const auto wanted = ascii_lowercase(key);
   const KeySpec* spec = find_key(wanted);
-  if (spec == nullptr) {
-    std::string message = "unknown key \"" + std::string(key) + "\"";
-    const auto close = close_keys(key);
-    for (std::size_t i = 0; i < close.size(); ++i) message += (i == 0 ? " (did you mean " : " or ") + close[i];
-    return fail(close.empty() ? message : message + "?)");
-  }
+  if (spec == nullptr) return fail(unknown_key_message(key));
   Config scratch = defaults();
   if (auto problem = spec->store_text(value, scratch)) return fail(spec->key() + ": " + problem->text);
   FileChange change{spec->key(), std::nullopt, to_toml(spec->read(scratch))};
 
-  auto existing = read_text(paths.config_file);
+  auto existing = read_config_file(paths.config_file);
   if (!existing) return fail(existing.error().text);
   const std::string old_text = existing->value_or(default_file_text());
   const auto file_name = paths.config_file.string();

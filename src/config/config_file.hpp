@@ -3,6 +3,8 @@
 // (toml++ drops comments when it writes a document).
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +13,13 @@
 #include "config/config.hpp"
 
 namespace taho::config {
+
+// Config files are small; a bigger one is a mistake, not a config.
+inline constexpr std::uintmax_t config_file_bytes_max = 1 << 20;
+
+// The file's text; nothing when it does not exist. Fails when it cannot be
+// read, is not a regular file or is over config_file_bytes_max.
+Result<std::optional<std::string>> read_config_file(const std::filesystem::path& path);
 
 // The text of a new config file: each section with its keys' docs and
 // defaults, commented out. Parses back to the defaults.

@@ -209,7 +209,8 @@ TEST(ConfigFile, ValidatorsRejectBadValues) {
                                   "\"example.com:80\""));
   EXPECT_THAT(messages("[api]\nlisten = \"127.0.0.1:70000\"\n"), ElementsAre(HasSubstr("port must be")));
   EXPECT_THAT(messages("[services]\ntrusted_deployers = [\"not-a-peer\"]\n"),
-              ElementsAre(HasSubstr(kFile + ":2: [services] trusted_deployers: \"not-a-peer\" is not a valid peer id")));
+              ElementsAre(HasSubstr(kFile +
+                                    ":2: [services] trusted_deployers: \"not-a-peer\" is not a valid peer id")));
 }
 
 TEST(ConfigFile, MaxPeersBelowMinPeersIsAnError) {
@@ -226,7 +227,8 @@ TEST(ConfigFile, BadMultiaddrsNameTheirOwnLine) {
       "  \"/ip4/300.0.0.0/tcp/4001\",\n"
       "]\n");
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_THAT(errors[0], HasSubstr(kFile + ":4: [mesh] listen: \"/ip4/300.0.0.0/tcp/4001\" is not a valid multiaddr: "));
+  EXPECT_THAT(errors[0],
+              HasSubstr(kFile + ":4: [mesh] listen: \"/ip4/300.0.0.0/tcp/4001\" is not a valid multiaddr: "));
   EXPECT_THAT(messages("[mesh]\nlisten = [\"/ip4/1.2.3.4/tcp/1\", \"/bogus/1\"]\n"),
               ElementsAre(HasSubstr(kFile + ":2: [mesh] listen: \"/bogus/1\" is not a valid multiaddr")));
 }

@@ -19,6 +19,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "config/ascii_case.hpp"
 #include "config/duration.hpp"
 #include "config/host_port.hpp"
 #include "config/schema.hpp"
@@ -59,8 +60,7 @@ struct Codec<bool> {
     return wrong_type("expected true/false, got " + describe_node(node));
   }
   static Parsed<bool> from_text(std::string_view text) {
-    std::string lower;
-    for (const char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto lower = ascii_lowercase(text);
     if (lower == "true") return true;
     if (lower == "false") return false;
     return wrong_type("expected true/false, got " + quote(text));

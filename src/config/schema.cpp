@@ -3,6 +3,7 @@
 #include <array>
 #include <sstream>
 
+#include "config/ascii_case.hpp"
 #include "config/field_codec.hpp"
 
 namespace taho::config {
@@ -158,6 +159,10 @@ std::vector<KeySpec> build_schema() {
 }  // namespace
 
 std::string KeySpec::key() const { return std::string(section) + "." + std::string(name); }
+
+std::string KeySpec::env_name() const {
+  return ascii_uppercase("TAHO__" + std::string(section) + "__" + std::string(name));
+}
 
 std::span<const KeySpec> schema() {
   static const std::vector<KeySpec> table = build_schema();

@@ -35,7 +35,8 @@ struct KeySpec {
   // The field's current value in display form.
   std::function<Value(const Config&)> read;
 
-  std::string key() const;  // "mesh.min_peers"
+  std::string key() const;       // "mesh.min_peers"
+  std::string env_name() const;  // "TAHO__MESH__MIN_PEERS"
 };
 
 // A rule across keys, checked after every layer is applied.

@@ -9,4 +9,5 @@ set(TAHO_FUZZ_TARGETS
   yamux
   noise_handshake
   identify
+  swarm_inbound
 )

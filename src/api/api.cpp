@@ -44,36 +44,59 @@ HttpResponse json_error(int status, const std::string& message) {
   return json_response(status, nlohmann::json{{"error", message}});
 }
 
-Api::Api(const node::Node& node, std::string token) : node_(node), token_(std::move(token)) {}
+Api::Api(const node::Node& node, node::Network* network, std::string token)
+    : node_(node), network_(network), token_(std::move(token)) {}
 
-HttpResponse Api::handle(const HttpRequest& request) {
+void Api::handle(const HttpRequest& request, Responder respond) {
   ++requests_served_;
   auto path = path_of(request.target);
   if (path == "/health") {
-    if (request.method != "GET" && request.method != "HEAD") return method_not_allowed("GET");
-    return json_response(200, {{"status", "ok"}});
+    if (request.method != "GET" && request.method != "HEAD") return respond(method_not_allowed("GET"));
+    return respond(json_response(200, {{"status", "ok"}}));
   }
   if (!authorized(request, token_)) {
     ++requests_unauthorized_;
     auto response = json_error(401, "missing or wrong API token (send 'Authorization: Bearer <token>' "
                                     "with the token from TAHO_HOME/api.token)");
     response.headers["WWW-Authenticate"] = "Bearer";
-    return response;
+    return respond(std::move(response));
   }
-  return route(request, path);
+  route(request, path, respond);
 }
 
-HttpResponse Api::route(const HttpRequest& request, std::string_view path) {
+namespace {
+
+// The JSON object in a POST body, or a 400 answer saying what is wrong.
+std::optional<nlohmann::json> json_body(const HttpRequest& request, const Api::Responder& respond) {
+  auto body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    respond(json_error(400, "the request body must be a JSON object"));
+    return std::nullopt;
+  }
+  return body;
+}
+
+std::optional<std::string> string_field(const nlohmann::json& body, const char* name) {
+  auto found = body.find(name);
+  if (found == body.end() || !found->is_string()) return std::nullopt;
+  return found->get<std::string>();
+}
+
+double to_ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+}  // namespace
+
+void Api::route(const HttpRequest& request, std::string_view path, Responder& respond) {
   if (path == "/api/v1/id") {
-    if (request.method != "GET") return method_not_allowed("GET");
+    if (request.method != "GET") return respond(method_not_allowed("GET"));
     nlohmann::json addrs = nlohmann::json::array();
     for (const auto& addr : node_.listen_addrs()) addrs.push_back(addr.to_string());
-    return json_response(200, {{"peer_id", node_.peer_id().to_string()},
-                               {"addrs", addrs},
-                               {"agent_version", node_.agent_version()}});
+    return respond(json_response(200, {{"peer_id", node_.peer_id().to_string()},
+                                       {"addrs", addrs},
+                                       {"agent_version", node_.agent_version()}}));
   }
   if (path == "/metrics") {
-    if (request.method != "GET") return method_not_allowed("GET");
+    if (request.method != "GET") return respond(method_not_allowed("GET"));
     HttpResponse response;
     response.headers["Content-Type"] = "text/plain; version=0.0.4";
     response.body =
@@ -83,9 +106,97 @@ HttpResponse Api::route(const HttpRequest& request, std::string_view path) {
         "# HELP taho_api_requests_unauthorized_total API requests refused for a missing or wrong token.\n"
         "# TYPE taho_api_requests_unauthorized_total counter\n"
         "taho_api_requests_unauthorized_total " + std::to_string(requests_unauthorized_) + "\n";
-    return response;
+    if (network_) {
+      response.body +=
+          "# HELP taho_connections Open connections (all stages).\n"
+          "# TYPE taho_connections gauge\n"
+          "taho_connections " + std::to_string(network_->connection_count()) + "\n";
+    }
+    return respond(std::move(response));
   }
-  return json_error(404, "no such endpoint: " + std::string(path));
+  const bool networking = path == "/api/v1/peers" || path == "/api/v1/connect" || path == "/api/v1/disconnect" ||
+                          path == "/api/v1/ping";
+  if (networking && !network_) return respond(json_error(503, "networking is not running"));
+  if (path == "/api/v1/peers") {
+    if (request.method != "GET") return respond(method_not_allowed("GET"));
+    return respond(peers());
+  }
+  if (path == "/api/v1/connect") {
+    if (request.method != "POST") return respond(method_not_allowed("POST"));
+    return connect(request, std::move(respond));
+  }
+  if (path == "/api/v1/disconnect") {
+    if (request.method != "POST") return respond(method_not_allowed("POST"));
+    return respond(disconnect(request));
+  }
+  if (path == "/api/v1/ping") {
+    if (request.method != "POST") return respond(method_not_allowed("POST"));
+    return ping(request, std::move(respond));
+  }
+  respond(json_error(404, "no such endpoint: " + std::string(path)));
+}
+
+HttpResponse Api::peers() const {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& row : network_->peers()) {
+    nlohmann::json entry{{"peer_id", row.peer.to_string()}, {"addr", row.addr.to_string()},
+                         {"transport", row.transport}, {"direction", row.direction},
+                         {"agent", row.agent}, {"protocols", row.protocols}};
+    entry["rtt_ms"] = row.rtt ? nlohmann::json(to_ms(*row.rtt)) : nlohmann::json(nullptr);
+    rows.push_back(std::move(entry));
+  }
+  return json_response(200, {{"peers", rows}});
+}
+
+void Api::connect(const HttpRequest& request, Responder respond) {
+  auto body = json_body(request, respond);
+  if (!body) return;
+  auto text = string_field(*body, "addr");
+  if (!text) return respond(json_error(400, "missing \"addr\": the multiaddr to dial"));
+  auto address = Multiaddr::parse(*text);
+  if (!address) return respond(json_error(400, "bad multiaddr: " + address.error().detail));
+  network_->connect(*address, [respond, addr = *text](Result<PeerId> result) {
+    if (!result) return respond(json_error(502, "cannot connect to " + addr + ": " + result.error().text));
+    respond(json_response(200, {{"peer_id", result->to_string()}, {"addr", addr}}));
+  });
+}
+
+HttpResponse Api::disconnect(const HttpRequest& request) {
+  auto body = nlohmann::json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return json_error(400, "the request body must be a JSON object");
+  auto text = string_field(body, "peer");
+  if (!text) return json_error(400, "missing \"peer\": the peer id to disconnect");
+  auto peer = PeerId::parse(*text);
+  if (!peer) return json_error(400, "bad peer id: " + peer.error().detail);
+  if (!network_->disconnect(*peer)) return json_error(404, "not connected to " + peer->to_string());
+  return json_response(200, {{"peer_id", peer->to_string()}, {"disconnected", true}});
+}
+
+void Api::ping(const HttpRequest& request, Responder respond) {
+  auto body = json_body(request, respond);
+  if (!body) return;
+  auto ping_peer = [network = network_, respond](const PeerId& peer) {
+    network->ping(peer, [respond, peer](Result<Duration> rtt) {
+      if (!rtt) return respond(json_error(502, "ping " + peer.to_string() + ": " + rtt.error().text));
+      respond(json_response(200, {{"peer_id", peer.to_string()}, {"rtt_ms", to_ms(*rtt)}}));
+    });
+  };
+  if (auto text = string_field(*body, "peer")) {
+    auto peer = PeerId::parse(*text);
+    if (!peer) return respond(json_error(400, "bad peer id: " + peer.error().detail));
+    return ping_peer(*peer);
+  }
+  if (auto text = string_field(*body, "addr")) {
+    auto address = Multiaddr::parse(*text);
+    if (!address) return respond(json_error(400, "bad multiaddr: " + address.error().detail));
+    // Ping by address: connect first (a no-op when already connected).
+    network_->connect(*address, [respond, ping_peer, addr = *text](Result<PeerId> peer) {
+      if (!peer) return respond(json_error(502, "cannot connect to " + addr + ": " + peer.error().text));
+      ping_peer(*peer);
+    });
+    return;
+  }
+  respond(json_error(400, "give \"peer\" (a peer id) or \"addr\" (a multiaddr) to ping"));
 }
 
 }  // namespace taho::api

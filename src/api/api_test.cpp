@@ -8,14 +8,21 @@ namespace {
 
 class ApiRoutes : public ::testing::Test {
  protected:
-  ApiRoutes() : node_(*crypto::Ed25519KeyPair::generate(), "0.1.0"), api_(node_, kToken) {}
+  ApiRoutes() : node_(*crypto::Ed25519KeyPair::generate(), "0.1.0"), api_(node_, nullptr, kToken) {}
 
   runtime::HttpResponse call(std::string method, std::string target, std::string token = {}) {
     runtime::HttpRequest request;
     request.method = std::move(method);
     request.target = std::move(target);
     if (!token.empty()) request.headers["authorization"] = "Bearer " + token;
-    return api_.handle(request);
+    runtime::HttpResponse answer;
+    bool answered = false;
+    api_.handle(request, [&](runtime::HttpResponse response) {
+      answer = std::move(response);
+      answered = true;
+    });
+    EXPECT_TRUE(answered) << "routes without networking answer at once";
+    return answer;
   }
 
   static constexpr const char* kToken = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -59,6 +66,11 @@ TEST_F(ApiRoutes, WrongMethodAndUnknownPath) {
   auto unknown = call("GET", "/api/v1/nope", kToken);
   EXPECT_EQ(unknown.status, 404);
   EXPECT_TRUE(nlohmann::json::parse(unknown.body).contains("error"));
+}
+
+TEST_F(ApiRoutes, NetworkingRoutesSayWhenNetworkingIsOff) {
+  EXPECT_EQ(call("GET", "/api/v1/peers", kToken).status, 503);
+  EXPECT_EQ(call("POST", "/api/v1/connect", kToken).status, 503);
 }
 
 TEST_F(ApiRoutes, MetricsCountRefusedRequests) {

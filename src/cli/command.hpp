@@ -38,5 +38,7 @@ struct Context {
 void register_daemon_command(CLI::App& app, Context& context);
 void register_id_command(CLI::App& app, Context& context);
 void register_config_command(CLI::App& app, Context& context);
+void register_peers_commands(CLI::App& app, Context& context);
+void register_ping_command(CLI::App& app, Context& context);
 
 }  // namespace taho::cli

@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
   taho::cli::register_daemon_command(app, context);
   taho::cli::register_id_command(app, context);
   taho::cli::register_config_command(app, context);
+  taho::cli::register_peers_commands(app, context);
+  taho::cli::register_ping_command(app, context);
 
   try {
     app.parse(argc, argv);

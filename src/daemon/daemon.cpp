@@ -3,10 +3,14 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "api/api.hpp"
 #include "node/api_token.hpp"
 #include "node/home_lock.hpp"
 #include "node/identity.hpp"
+#include "node/network.hpp"
 #include "node/node.hpp"
 #include "node/private_file.hpp"
 #include "runtime/asio/event_loop.hpp"
@@ -58,12 +62,28 @@ int run(const DaemonOptions& options) {
 
   node::Node node(*identity, options.version);
   runtime::asio::EventLoop loop;
-  api::Api api(node, *token);
 
-  auto server = runtime::asio::HttpServer::start(loop, api_server_options(options.config.api.listen),
-                                                 [&api](const runtime::HttpRequest& request) {
-                                                   return api.handle(request);
-                                                 });
+  node::NetworkOptions network_options;
+  network_options.listen = options.config.mesh.listen;
+  network_options.connections_max = std::max<std::size_t>(options.config.mesh.max_peers * 2, 16);
+  // Our signed peer record's sequence number must grow across restarts.
+  network_options.peer_record_seq = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  node::Network network(loop, node, network_options);
+  auto listening = network.start();
+  if (!listening) {
+    spdlog::error("{}", listening.error().text);
+    return kExitStartFailed;
+  }
+  node.set_listen_addrs(*listening);
+
+  api::Api api(node, &network, *token);
+  auto server = runtime::asio::HttpServer::start(
+      loop, api_server_options(options.config.api.listen),
+      [&api](const runtime::HttpRequest& request, runtime::asio::HttpResponder respond) {
+        api.handle(request, std::move(respond));
+      });
   if (!server) {
     spdlog::error("{}", server.error().text);
     return kExitStartFailed;

@@ -18,7 +18,14 @@ std::string describe(const ConnectionError& error) {
 
 Swarm::Swarm(SwarmOptions options, crypto::CryptoSuite& suite, Rng& rng)
     : options_(std::move(options)), suite_(suite), rng_(rng),
-      local_peer_(PeerId::from_ed25519(options_.identity.public_key())) {}
+      local_peer_(PeerId::from_ed25519(options_.identity.public_key())),
+      protocols_{std::string(identify::protocol_id), std::string(ping::protocol_id)} {}
+
+void Swarm::register_protocol(std::string protocol) {
+  if (std::find(protocols_.begin(), protocols_.end(), protocol) == protocols_.end()) {
+    protocols_.push_back(std::move(protocol));
+  }
+}
 
 bool Swarm::add_connection(Instant now, ConnectionId id, Direction direction, const Multiaddr& local_addr,
                            const Multiaddr& remote_addr, std::optional<PeerId> expected_peer) {
@@ -35,8 +42,8 @@ bool Swarm::add_connection(Instant now, ConnectionId id, Direction direction, co
   connection_options.identity = options_.identity;
   connection_options.expected_peer = std::move(expected_peer);
   connection_options.upgrade_timeout = options_.upgrade_timeout;
-  connection_options.inbound_protocols = {std::string(identify::protocol_id), std::string(ping::protocol_id)};
-  connections_.emplace(id, ConnState{Connection(now, std::move(connection_options), suite_, rng_), direction,
+  connection_options.inbound_protocols = protocols_;
+  connections_.emplace(id, ConnState{id, Connection(now, std::move(connection_options), suite_, rng_), direction,
                                      local_addr, remote_addr, std::nullopt, {}, {}, false});
   pump(now, id);
   return true;
@@ -170,12 +177,29 @@ void Swarm::on_event(Instant now, ConnectionId id, ConnState& state, ConnectionE
     if (pending->second.purpose == Purpose::ping && state.peer) {
       ping_failed(*state.peer, pending->second.request, "ping stream failed: " + failed->reason);
     }
+    if (pending->second.purpose == Purpose::app && state.peer) {
+      events_.push_back(swarm_event::StreamOpenFailed{pending->second.request, *state.peer, failed->protocol,
+                                                      failed->reason});
+    }
     state.pending.erase(pending);
   } else if (auto* readable = std::get_if<event::StreamReadable>(&next)) {
+    if (auto handler = state.handlers.find(readable->stream);
+        handler != state.handlers.end() && std::holds_alternative<AppStream>(handler->second)) {
+      events_.push_back(swarm_event::StreamReadable{id, readable->stream});
+      return;
+    }
     on_readable(now, state, readable->stream);
+  } else if (auto* writable = std::get_if<event::StreamWritable>(&next)) {
+    if (auto handler = state.handlers.find(writable->stream);
+        handler != state.handlers.end() && std::holds_alternative<AppStream>(handler->second)) {
+      events_.push_back(swarm_event::StreamWritable{id, writable->stream});
+    }
   } else if (auto* closed = std::get_if<event::StreamClosed>(&next)) {
     auto handler = state.handlers.find(closed->stream);
     if (handler == state.handlers.end()) return;
+    if (std::holds_alternative<AppStream>(handler->second)) {
+      events_.push_back(swarm_event::StreamClosed{id, closed->stream, closed->reset});
+    }
     if (auto* ping_out = std::get_if<PingOut>(&handler->second); ping_out && state.peer && closed->reset &&
                                                                  ping_out->dialer.in_flight()) {
       ping_failed(*state.peer, ping_out->request, "the peer reset the ping stream");
@@ -199,6 +223,12 @@ void Swarm::on_stream_ready(Instant now, ConnState& state, const event::StreamRe
     }
     PendingStream purpose = pending->second;
     state.pending.erase(pending);
+    if (purpose.purpose == Purpose::app) {
+      state.handlers.emplace(ready.stream, AppStream{});
+      events_.push_back(swarm_event::StreamOpened{state.id, ready.stream, *state.peer, ready.protocol,
+                                                  Direction::outbound, purpose.request});
+      return;
+    }
     if (purpose.purpose == Purpose::identify) {
       state.handlers.emplace(ready.stream, IdentifyOut{identify::Reader{}, now + identify::response_timeout});
       // We only listen: half-close our side at once, as the spec's requester does.
@@ -210,7 +240,7 @@ void Swarm::on_stream_ready(Instant now, ConnState& state, const event::StreamRe
         state.connection.reset(ready.stream);
         return;
       }
-      auto [it, inserted] = state.handlers.emplace(ready.stream, std::move(out));
+      state.handlers.emplace(ready.stream, std::move(out));
       drive_handler(now, state, ready.stream, false, {});
     }
     return;
@@ -232,9 +262,61 @@ void Swarm::on_stream_ready(Instant now, ConnState& state, const event::StreamRe
       return;
     }
     state.handlers.emplace(ready.stream, PingIn{ping::Listener(now)});
+  } else if (state.peer && std::find(protocols_.begin(), protocols_.end(), ready.protocol) != protocols_.end()) {
+    state.handlers.emplace(ready.stream, AppStream{});
+    events_.push_back(swarm_event::StreamOpened{state.id, ready.stream, *state.peer, ready.protocol,
+                                                Direction::inbound, 0});
   } else {
     state.connection.reset(ready.stream);
   }
+}
+
+void Swarm::open_stream(Instant now, const PeerId& peer, std::string protocol, RequestId request) {
+  for (auto& [id, state] : connections_) {
+    if (state.peer != peer || !state.connection.is_established()) continue;
+    StreamTag tag = next_tag_++;
+    state.pending[tag] = PendingStream{Purpose::app, request};
+    if (auto opened = state.connection.open_stream(protocol, tag); !opened) {
+      state.pending.erase(tag);
+      events_.push_back(swarm_event::StreamOpenFailed{request, peer, protocol, opened.error().text});
+      return;
+    }
+    pump(now, id);
+    return;
+  }
+  events_.push_back(swarm_event::StreamOpenFailed{request, peer, std::move(protocol), "not connected to " + peer.to_string()});
+}
+
+Result<std::size_t> Swarm::write(Instant now, ConnectionId connection, StreamId stream, ByteView bytes) {
+  auto found = connections_.find(connection);
+  if (found == connections_.end()) return fail("no such connection");
+  auto written = found->second.connection.write(stream, bytes);
+  pump(now, connection);
+  return written;
+}
+
+Result<StreamRead> Swarm::read(Instant now, ConnectionId connection, StreamId stream, std::size_t bytes_max) {
+  auto found = connections_.find(connection);
+  if (found == connections_.end()) return fail("no such connection");
+  auto chunk = found->second.connection.read(stream, bytes_max);
+  pump(now, connection);
+  return chunk;
+}
+
+Result<void> Swarm::close_write(Instant now, ConnectionId connection, StreamId stream) {
+  auto found = connections_.find(connection);
+  if (found == connections_.end()) return fail("no such connection");
+  auto closed = found->second.connection.close_write(stream);
+  pump(now, connection);
+  return closed;
+}
+
+void Swarm::reset(Instant now, ConnectionId connection, StreamId stream) {
+  auto found = connections_.find(connection);
+  if (found == connections_.end()) return;
+  found->second.handlers.erase(stream);
+  found->second.connection.reset(stream);
+  pump(now, connection);
 }
 
 void Swarm::on_readable(Instant now, ConnState& state, StreamId stream) {
@@ -330,7 +412,7 @@ identify::Info Swarm::local_info(const Multiaddr& observed) const {
   info.public_key = PublicKey::ed25519(options_.identity.public_key());
   info.listen_addrs = listen_addrs_;
   info.observed_addr = observed;
-  info.protocols = {std::string(identify::protocol_id), std::string(ping::protocol_id)};
+  info.protocols = protocols_;
   info.signed_peer_record = identify::seal_peer_record(options_.identity, options_.peer_record_seq, listen_addrs_);
   return info;
 }

@@ -67,10 +67,31 @@ struct PingResult {
   std::optional<Duration> rtt;  // set on success
   std::string error;            // set on failure
 };
+// Streams of registered protocols (the router). Inbound ones carry request 0.
+struct StreamOpened {
+  ConnectionId connection;
+  StreamId stream;
+  PeerId peer;
+  std::string protocol;
+  Direction direction;
+  RequestId request = 0;
+};
+struct StreamOpenFailed {
+  RequestId request;
+  PeerId peer;
+  std::string protocol;
+  std::string error;
+};
+struct StreamReadable { ConnectionId connection; StreamId stream; };
+struct StreamWritable { ConnectionId connection; StreamId stream; };
+struct StreamClosed { ConnectionId connection; StreamId stream; bool reset; };
 }  // namespace swarm_event
 
 using SwarmEvent = std::variant<swarm_event::PeerConnected, swarm_event::PeerDisconnected,
-                                swarm_event::ConnectionFailed, swarm_event::Identified, swarm_event::PingResult>;
+                                swarm_event::ConnectionFailed, swarm_event::Identified, swarm_event::PingResult,
+                                swarm_event::StreamOpened, swarm_event::StreamOpenFailed,
+                                swarm_event::StreamReadable, swarm_event::StreamWritable,
+                                swarm_event::StreamClosed>;
 
 namespace swarm_output {
 struct Transmit {
@@ -112,6 +133,18 @@ class Swarm {
   void disconnect(const PeerId& peer);
   void set_listen_addrs(std::vector<Multiaddr> addrs) { listen_addrs_ = std::move(addrs); }
 
+  // ---- the protocol router: features register their protocol ids, then get
+  // StreamOpened for inbound streams and drive them with the calls below.
+  // Register before connections are added: a connection offers the list it
+  // was created with (and identify announces it).
+  void register_protocol(std::string protocol);
+  // Opens a stream to a connected peer; StreamOpened or StreamOpenFailed follows.
+  void open_stream(Instant now, const PeerId& peer, std::string protocol, RequestId request);
+  Result<std::size_t> write(Instant now, ConnectionId connection, StreamId stream, ByteView bytes);
+  Result<StreamRead> read(Instant now, ConnectionId connection, StreamId stream, std::size_t bytes_max);
+  Result<void> close_write(Instant now, ConnectionId connection, StreamId stream);
+  void reset(Instant now, ConnectionId connection, StreamId stream);
+
   // ---- output
   std::optional<SwarmOutput> poll_output();
   std::optional<SwarmEvent> poll_event();
@@ -125,7 +158,7 @@ class Swarm {
   std::uint64_t refused_connections() const { return refused_connections_; }
 
  private:
-  enum class Purpose { identify, ping };
+  enum class Purpose { identify, ping, app };
   struct PendingStream {
     Purpose purpose;
     RequestId request = 0;
@@ -134,9 +167,11 @@ class Swarm {
   struct IdentifyIn {};
   struct PingOut { ping::Dialer dialer; RequestId request; };
   struct PingIn { ping::Listener listener; };
-  using Handler = std::variant<IdentifyOut, IdentifyIn, PingOut, PingIn>;
+  struct AppStream {};  // a registered protocol's stream: events go to the app
+  using Handler = std::variant<IdentifyOut, IdentifyIn, PingOut, PingIn, AppStream>;
 
   struct ConnState {
+    ConnectionId id;
     Connection connection;
     Direction direction;
     Multiaddr local_addr;
@@ -167,6 +202,7 @@ class Swarm {
   Bytes signed_record_cache_;
   std::vector<Multiaddr> signed_record_addrs_;
   std::vector<Multiaddr> listen_addrs_;
+  std::vector<std::string> protocols_;  // built-ins first, then registered ones
   std::map<ConnectionId, ConnState> connections_;
   Peerstore peerstore_;
   StreamTag next_tag_ = 1;

@@ -4,7 +4,7 @@ import unittest
 
 from taho_harness import TahoTestCase
 
-SUBCOMMANDS = ["daemon", "id", "config"]
+SUBCOMMANDS = ["daemon", "id", "config", "peers", "connect", "disconnect", "ping"]
 
 
 class CliTest(TahoTestCase):

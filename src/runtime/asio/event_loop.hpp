@@ -5,6 +5,8 @@
 #include <functional>
 #include <memory>
 
+#include "base/time.hpp"
+
 namespace boost::asio {
 class io_context;
 }
@@ -24,10 +26,30 @@ class EventLoop {
   void run_until_signal(std::function<void(int)> on_signal);
   void post(std::function<void()> work);
   void stop();
+  // Monotonic time since the loop was created: the `now` handed to cores.
+  Instant now() const;
 
  private:
   struct State;
   std::unique_ptr<State> state_;
+};
+
+// A one-shot timer on the loop, re-armable. Firing after cancel() or
+// destruction never happens.
+class Timer {
+ public:
+  explicit Timer(EventLoop& loop);
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  void arm_at(Instant when, std::function<void()> fire);
+  void cancel();
+
+ private:
+  struct State;
+  EventLoop& loop_;
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace taho::runtime::asio

@@ -78,8 +78,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     beast::error_code ignored;
     auto endpoint = stream_.socket().remote_endpoint(ignored);
     request.remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-    HttpResponse response = server_->handler(request);
-    write_response(response, message.keep_alive());
+    bool keep_alive = message.keep_alive();
+    server_->handler(request, [self = shared_from_this(), keep_alive](HttpResponse response) {
+      self->write_response(response, keep_alive);
+    });
   }
 
   void write_response(const HttpResponse& response, bool keep_alive) {

@@ -23,7 +23,10 @@ struct HttpServerOptions {
   std::uint32_t idle_timeout_ms = 30'000;    // a silent client is dropped after this
 };
 
-using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// The handler answers through the responder, now or later (e.g. after a
+// network round trip), exactly once, on the event loop's thread.
+using HttpResponder = std::function<void(HttpResponse)>;
+using HttpHandler = std::function<void(const HttpRequest&, HttpResponder)>;
 
 class HttpServer {
  public:

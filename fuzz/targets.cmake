@@ -1,6 +1,7 @@
 # Every libFuzzer target, one per parser of bytes from the network or disk.
 # Each has fuzz/<name>.cpp and a seed corpus in fuzz/corpus/<name>/.
 set(TAHO_FUZZ_TARGETS
+  outboard_proof
   varint
   protobuf
   multiaddr

@@ -40,5 +40,7 @@ void register_id_command(CLI::App& app, Context& context);
 void register_config_command(CLI::App& app, Context& context);
 void register_peers_commands(CLI::App& app, Context& context);
 void register_ping_command(CLI::App& app, Context& context);
+void register_publish_command(CLI::App& app, Context& context);
+void register_content_command(CLI::App& app, Context& context);
 
 }  // namespace taho::cli

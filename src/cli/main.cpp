@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   taho::cli::register_config_command(app, context);
   taho::cli::register_peers_commands(app, context);
   taho::cli::register_ping_command(app, context);
+  taho::cli::register_publish_command(app, context);
+  taho::cli::register_content_command(app, context);
 
   try {
     app.parse(argc, argv);

@@ -315,7 +315,10 @@ void Connection::fail_stream(StreamId id, Stream& stream, std::string reason) {
   streams_.erase(id);
 }
 
-Result<void> Connection::open_stream(std::string protocol, StreamTag tag) {
+Result<void> Connection::open_stream(Instant now, std::string protocol, StreamTag tag) {
+  // The negotiation deadline counts from now, not from the last input: a
+  // connection may have been idle for longer than the timeout.
+  now_ = std::max(now_, now);
   if (stage_ != Stage::muxed) return taho::fail("the connection is not established");
   auto dialer = multistream::Dialer::create({protocol});
   if (!dialer) return taho::fail("bad protocol id '" + protocol + "': " + dialer.error().detail);

@@ -110,7 +110,7 @@ class Connection {
   void handle_transport_closed(Instant now);
 
   // ---- commands (valid once Established; before that open_stream fails)
-  Result<void> open_stream(std::string protocol, StreamTag tag);
+  Result<void> open_stream(Instant now, std::string protocol, StreamTag tag);
   Result<std::size_t> write(StreamId stream, ByteView bytes);
   Result<StreamRead> read(StreamId stream, std::size_t bytes_max);
   Result<void> close_write(StreamId stream);

@@ -115,7 +115,7 @@ TEST(Connection, StreamsNegotiateAndCarryDataBothWays) {
   pair.events(*pair.dialer);
   pair.events(*pair.listener);
 
-  ASSERT_TRUE(pair.dialer->open_stream(kEcho, 42));
+  ASSERT_TRUE(pair.dialer->open_stream(pair.now, kEcho, 42));
   pair.run();
   auto listener_ready = of_type<event::StreamReady>(pair.events(*pair.listener));
   ASSERT_EQ(listener_ready.size(), 1u);
@@ -150,11 +150,24 @@ TEST(Connection, StreamsNegotiateAndCarryDataBothWays) {
   EXPECT_TRUE(end->finished);
 }
 
+TEST(Connection, FirstStreamAfterAnIdleSpellGetsAFreshDeadline) {
+  Pair pair;
+  pair.run();
+  pair.events(*pair.dialer);
+  pair.now = Instant{std::chrono::seconds(60)};  // idle far beyond the negotiation timeout
+  ASSERT_TRUE(pair.dialer->open_stream(pair.now, kEcho, 8));
+  pair.dialer->handle_timeout(pair.now);
+  pair.run();
+  auto events = pair.events(*pair.dialer);
+  EXPECT_TRUE(of_type<event::StreamFailed>(events).empty());
+  EXPECT_EQ(of_type<event::StreamReady>(events).size(), 1u);
+}
+
 TEST(Connection, UnsupportedStreamProtocolFailsTheOpener) {
   Pair pair;
   pair.run();
   pair.events(*pair.dialer);
-  ASSERT_TRUE(pair.dialer->open_stream("/not/supported/1.0.0", 9));
+  ASSERT_TRUE(pair.dialer->open_stream(pair.now, "/not/supported/1.0.0", 9));
   pair.run();
   auto failed = of_type<event::StreamFailed>(pair.events(*pair.dialer));
   ASSERT_EQ(failed.size(), 1u);
@@ -226,7 +239,7 @@ TEST(Connection, StreamNegotiationTimesOutWhenThePeerNeverAnswers) {
   Pair pair;
   pair.run();
   pair.events(*pair.dialer);
-  ASSERT_TRUE(pair.dialer->open_stream(kEcho, 5));
+  ASSERT_TRUE(pair.dialer->open_stream(pair.now, kEcho, 5));
   // Do not deliver anything: the listener never sees the proposal.
   auto deadline = pair.dialer->next_timeout();
   ASSERT_TRUE(deadline);

@@ -106,7 +106,7 @@ void Swarm::ping(Instant now, const PeerId& peer, RequestId request) {
     if (state.peer != peer || !state.connection.is_established()) continue;
     StreamTag tag = next_tag_++;
     state.pending[tag] = PendingStream{Purpose::ping, request};
-    if (auto opened = state.connection.open_stream(std::string(ping::protocol_id), tag); !opened) {
+    if (auto opened = state.connection.open_stream(now, std::string(ping::protocol_id), tag); !opened) {
       state.pending.erase(tag);
       ping_failed(peer, request, opened.error().text);
       return;
@@ -168,7 +168,7 @@ void Swarm::on_event(Instant now, ConnectionId id, ConnState& state, ConnectionE
     // Identify on every new connection (libp2p identify spec).
     StreamTag tag = next_tag_++;
     state.pending[tag] = PendingStream{Purpose::identify, 0};
-    (void)state.connection.open_stream(std::string(identify::protocol_id), tag);
+    (void)state.connection.open_stream(now, std::string(identify::protocol_id), tag);
   } else if (auto* ready = std::get_if<event::StreamReady>(&next)) {
     on_stream_ready(now, state, *ready);
   } else if (auto* failed = std::get_if<event::StreamFailed>(&next)) {
@@ -276,7 +276,7 @@ void Swarm::open_stream(Instant now, const PeerId& peer, std::string protocol, R
     if (state.peer != peer || !state.connection.is_established()) continue;
     StreamTag tag = next_tag_++;
     state.pending[tag] = PendingStream{Purpose::app, request};
-    if (auto opened = state.connection.open_stream(protocol, tag); !opened) {
+    if (auto opened = state.connection.open_stream(now, protocol, tag); !opened) {
       state.pending.erase(tag);
       events_.push_back(swarm_event::StreamOpenFailed{request, peer, protocol, opened.error().text});
       return;

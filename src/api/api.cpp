@@ -1,5 +1,7 @@
 #include "api/api.hpp"
 
+#include "api/content_routes.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "node/api_token.hpp"
@@ -82,11 +84,24 @@ std::optional<std::string> string_field(const nlohmann::json& body, const char* 
   return found->get<std::string>();
 }
 
+// A non-negative integer field, `fallback` when absent; nullopt when malformed.
+std::optional<std::uint64_t> count_field(const nlohmann::json& body, const char* name, std::uint64_t fallback) {
+  auto found = body.find(name);
+  if (found == body.end()) return fallback;
+  if (!found->is_number_unsigned()) return std::nullopt;
+  return found->get<std::uint64_t>();
+}
+
+double megabits_per_second(std::uint64_t bytes, double seconds) {
+  return seconds > 0 ? static_cast<double>(bytes) * 8 / seconds / 1e6 : 0.0;
+}
+
 double to_ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 }  // namespace
 
 void Api::route(const HttpRequest& request, std::string_view path, Responder& respond) {
+  if (content_ && content_->handle(request, path, respond)) return;
   if (path == "/api/v1/id") {
     if (request.method != "GET") return respond(method_not_allowed("GET"));
     nlohmann::json addrs = nlohmann::json::array();
@@ -115,7 +130,7 @@ void Api::route(const HttpRequest& request, std::string_view path, Responder& re
     return respond(std::move(response));
   }
   const bool networking = path == "/api/v1/peers" || path == "/api/v1/connect" || path == "/api/v1/disconnect" ||
-                          path == "/api/v1/ping";
+                          path == "/api/v1/ping" || path == "/api/v1/perf" || path == "/api/v1/echo";
   if (networking && !network_) return respond(json_error(503, "networking is not running"));
   if (path == "/api/v1/peers") {
     if (request.method != "GET") return respond(method_not_allowed("GET"));
@@ -132,6 +147,14 @@ void Api::route(const HttpRequest& request, std::string_view path, Responder& re
   if (path == "/api/v1/ping") {
     if (request.method != "POST") return respond(method_not_allowed("POST"));
     return ping(request, std::move(respond));
+  }
+  if (path == "/api/v1/perf") {
+    if (request.method != "POST") return respond(method_not_allowed("POST"));
+    return perf(request, std::move(respond));
+  }
+  if (path == "/api/v1/echo") {
+    if (request.method != "POST") return respond(method_not_allowed("POST"));
+    return echo(request, std::move(respond));
   }
   respond(json_error(404, "no such endpoint: " + std::string(path)));
 }
@@ -197,6 +220,64 @@ void Api::ping(const HttpRequest& request, Responder respond) {
     return;
   }
   respond(json_error(400, "give \"peer\" (a peer id) or \"addr\" (a multiaddr) to ping"));
+}
+
+void Api::with_peer(const nlohmann::json& body, const Responder& respond, std::function<void(const PeerId&)> then) {
+  if (auto text = string_field(body, "peer")) {
+    auto peer = PeerId::parse(*text);
+    if (!peer) return respond(json_error(400, "bad peer id: " + peer.error().detail));
+    return then(*peer);
+  }
+  if (auto text = string_field(body, "addr")) {
+    auto address = Multiaddr::parse(*text);
+    if (!address) return respond(json_error(400, "bad multiaddr: " + address.error().detail));
+    network_->connect(*address, [respond, then = std::move(then), addr = *text](Result<PeerId> peer) {
+      if (!peer) return respond(json_error(502, "cannot connect to " + addr + ": " + peer.error().text));
+      then(*peer);
+    });
+    return;
+  }
+  respond(json_error(400, "give \"peer\" (a peer id) or \"addr\" (a multiaddr)"));
+}
+
+void Api::perf(const HttpRequest& request, Responder respond) {
+  auto body = json_body(request, respond);
+  if (!body) return;
+  const auto upload = count_field(*body, "upload_bytes", 0);
+  const auto download = count_field(*body, "download_bytes", 0);
+  if (!upload || !download) {
+    return respond(json_error(400, "\"upload_bytes\" and \"download_bytes\" must be non-negative integers"));
+  }
+  with_peer(*body, respond, [network = network_, respond, upload = *upload, download = *download](const PeerId& peer) {
+    network->perf(peer, upload, download, [respond, peer](Result<node::PerfResult> result) {
+      if (!result) return respond(json_error(502, result.error().text));
+      respond(json_response(200, {{"peer_id", peer.to_string()},
+                                  {"upload_bytes", result->upload_bytes},
+                                  {"download_bytes", result->download_bytes},
+                                  {"upload_seconds", result->upload_seconds},
+                                  {"download_seconds", result->download_seconds},
+                                  {"seconds", result->upload_seconds + result->download_seconds},
+                                  {"upload_mbps", megabits_per_second(result->upload_bytes, result->upload_seconds)},
+                                  {"download_mbps",
+                                   megabits_per_second(result->download_bytes, result->download_seconds)}}));
+    });
+  });
+}
+
+void Api::echo(const HttpRequest& request, Responder respond) {
+  auto body = json_body(request, respond);
+  if (!body) return;
+  const auto streams = count_field(*body, "streams", 1);
+  const auto bytes = count_field(*body, "bytes", 1024);
+  if (!streams || !bytes) return respond(json_error(400, "\"streams\" and \"bytes\" must be non-negative integers"));
+  with_peer(*body, respond, [network = network_, respond, streams = *streams, bytes = *bytes](const PeerId& peer) {
+    network->echo(peer, static_cast<std::size_t>(streams), bytes, [respond, peer](Result<node::EchoResult> result) {
+      if (!result) return respond(json_error(502, result.error().text));
+      respond(json_response(200, {{"peer_id", peer.to_string()}, {"ok", true}, {"bytes", result->bytes},
+                                  {"seconds", result->seconds},
+                                  {"mbps", megabits_per_second(result->bytes, result->seconds)}}));
+    });
+  });
 }
 
 }  // namespace taho::api

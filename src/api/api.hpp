@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "node/network.hpp"
 #include "node/node.hpp"
@@ -11,6 +14,8 @@
 #include "runtime/http_message.hpp"
 
 namespace taho::api {
+
+class ContentRoutes;
 
 inline constexpr const char* kApiPrefix = "/api/v1/";
 
@@ -22,6 +27,9 @@ class Api {
   // networking routes then answer 503.
   Api(const node::Node& node, node::Network* network, std::string token);
 
+  // Routes under /api/v1/content; without them those paths answer 404.
+  void set_content_routes(ContentRoutes* routes) { content_ = routes; }
+
   // Answers one request, now or once the network has an answer. Every route
   // but /health needs "Authorization: Bearer <token>".
   void handle(const runtime::HttpRequest& request, Responder respond);
@@ -30,11 +38,17 @@ class Api {
   void route(const runtime::HttpRequest& request, std::string_view path, Responder& respond);
   void connect(const runtime::HttpRequest& request, Responder respond);
   void ping(const runtime::HttpRequest& request, Responder respond);
+  void perf(const runtime::HttpRequest& request, Responder respond);
+  void echo(const runtime::HttpRequest& request, Responder respond);
+  // Calls `then` with the peer named by "peer", or by "addr" once connected;
+  // answers 400/502 itself otherwise.
+  void with_peer(const nlohmann::json& body, const Responder& respond, std::function<void(const PeerId&)> then);
   runtime::HttpResponse peers() const;
   runtime::HttpResponse disconnect(const runtime::HttpRequest& request);
 
   const node::Node& node_;
   node::Network* network_;
+  ContentRoutes* content_ = nullptr;
   std::string token_;
   std::uint64_t requests_served_ = 0;
   std::uint64_t requests_unauthorized_ = 0;

@@ -71,6 +71,9 @@ TEST_F(ApiRoutes, WrongMethodAndUnknownPath) {
 TEST_F(ApiRoutes, NetworkingRoutesSayWhenNetworkingIsOff) {
   EXPECT_EQ(call("GET", "/api/v1/peers", kToken).status, 503);
   EXPECT_EQ(call("POST", "/api/v1/connect", kToken).status, 503);
+  EXPECT_EQ(call("POST", "/api/v1/perf", kToken).status, 503);
+  EXPECT_EQ(call("POST", "/api/v1/echo", kToken).status, 503);
+  EXPECT_EQ(call("POST", "/api/v1/perf").status, 401);
 }
 
 TEST_F(ApiRoutes, MetricsCountRefusedRequests) {

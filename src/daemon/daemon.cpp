@@ -7,12 +7,14 @@
 #include <chrono>
 
 #include "api/api.hpp"
+#include "api/content_routes.hpp"
 #include "node/api_token.hpp"
 #include "node/home_lock.hpp"
 #include "node/identity.hpp"
 #include "node/network.hpp"
 #include "node/node.hpp"
 #include "node/private_file.hpp"
+#include "node/store_options.hpp"
 #include "runtime/asio/event_loop.hpp"
 #include "runtime/asio/http_server.hpp"
 
@@ -78,7 +80,9 @@ int run(const DaemonOptions& options) {
   }
   node.set_listen_addrs(*listening);
 
+  api::ContentRoutes content_routes(loop, node::store_options(options.config, home));
   api::Api api(node, &network, *token);
+  api.set_content_routes(&content_routes);
   auto server = runtime::asio::HttpServer::start(
       loop, api_server_options(options.config.api.listen),
       [&api](const runtime::HttpRequest& request, runtime::asio::HttpResponder respond) {

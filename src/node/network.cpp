@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <type_traits>
+
 #include "crypto/os_rng.hpp"
 #include "runtime/asio/network_interfaces.hpp"
 
@@ -24,6 +27,11 @@ bool is_stream_transport(const Multiaddr& address) {
   // TCP and WebSocket only for now; QUIC (/udp/.../quic-v1) has its own driver later.
   return address.has(multiaddr::Protocol::tcp);
 }
+
+double seconds_between(Instant from, Instant to) { return std::chrono::duration<double>(to - from).count(); }
+
+// Bytes asked of the swarm per read() call.
+constexpr std::size_t kStreamReadBytes = 256 * 1024;
 
 std::string millis(Duration d) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
@@ -50,6 +58,9 @@ Network::Network(runtime::asio::EventLoop& loop, Node& node, NetworkOptions opti
     swarm_.handle_closed(loop_.now(), id, reason);
     process();
   };
+  // Register before listening: a connection offers the protocols it was created with.
+  swarm_.register_protocol(std::string(echo::protocol_id));
+  swarm_.register_protocol(std::string(perf::protocol_id));
   transport_ = std::make_unique<runtime::asio::StreamTransport>(loop, runtime::asio::StreamTransportOptions{},
                                                                 std::move(callbacks));
 }
@@ -109,7 +120,10 @@ void Network::on_open(const ConnectionInfo& info, std::optional<runtime::asio::D
   connection_info_[info.id] = info;
   auto direction = info.inbound ? swarm::Direction::inbound : swarm::Direction::outbound;
   if (!swarm_.add_connection(now, info.id, direction, info.local, info.remote, expected)) {
+    // Above a limit: the swarm keeps no state for it, so the socket goes now.
     spdlog::debug("refused connection {} from {}", info.id, info.remote.to_string());
+    connection_info_.erase(info.id);
+    transport_->close(info.id);
   }
   process();
 }
@@ -162,8 +176,16 @@ void Network::process() {
         }
       } else if (auto* disconnected = std::get_if<swarm::swarm_event::PeerDisconnected>(&*next)) {
         spdlog::info("disconnected from {}: {}", disconnected->peer.to_string(), disconnected->reason);
+        std::vector<StreamKey> orphans;
+        for (const auto& [key, stream] : streams_) {
+          if (key.first == disconnected->connection) orphans.push_back(key);
+        }
+        for (const auto& key : orphans) {
+          finish_stream(loop_.now(), key, "the connection closed: " + disconnected->reason);
+        }
       } else if (auto* failed = std::get_if<swarm::swarm_event::ConnectionFailed>(&*next)) {
-        spdlog::info("connection {} failed: {}", failed->connection, failed->reason);
+        // Debug, not info: a flood of abandoned connections must not flood the log.
+        spdlog::debug("connection {} failed: {}", failed->connection, failed->reason);
         for (auto& [key, pending] : connects_) {
           if (pending.connection == failed->connection) {
             finish_connect(key, fail(failed->reason));
@@ -173,6 +195,26 @@ void Network::process() {
       } else if (auto* identified = std::get_if<swarm::swarm_event::Identified>(&*next)) {
         spdlog::debug("identified {} as {}", identified->peer.to_string(),
                       identified->info.agent_version.value_or("?"));
+      } else if (auto* opened = std::get_if<swarm::swarm_event::StreamOpened>(&*next)) {
+        on_stream_opened(loop_.now(), *opened);
+      } else if (auto* open_failed = std::get_if<swarm::swarm_event::StreamOpenFailed>(&*next)) {
+        auto request = stream_requests_.find(open_failed->request);
+        if (request == stream_requests_.end()) continue;
+        const auto transfer = request->second;
+        stream_requests_.erase(request);
+        finish_transfer(transfer, "cannot open " + open_failed->protocol + ": " + open_failed->error, loop_.now());
+      } else if (auto* readable = std::get_if<swarm::swarm_event::StreamReadable>(&*next)) {
+        pump_stream(loop_.now(), {readable->connection, readable->stream});
+      } else if (auto* writable = std::get_if<swarm::swarm_event::StreamWritable>(&*next)) {
+        pump_stream(loop_.now(), {writable->connection, writable->stream});
+      } else if (auto* stream_closed = std::get_if<swarm::swarm_event::StreamClosed>(&*next)) {
+        const StreamKey key{stream_closed->connection, stream_closed->stream};
+        if (streams_.count(key)) {
+          pump_stream(loop_.now(), key);  // the end of the stream may be unread yet
+          if (streams_.count(key)) {
+            finish_stream(loop_.now(), key, stream_closed->reset ? "the peer reset the stream" : "the stream closed early");
+          }
+        }
       } else if (auto* pinged = std::get_if<swarm::swarm_event::PingResult>(&*next)) {
         auto pending = pings_.find(pinged->request);
         if (pending == pings_.end()) continue;
@@ -195,6 +237,9 @@ void Network::process() {
   }
   for (const auto& [key, pending] : pings_) {
     if (!next || pending.deadline < *next) next = pending.deadline;
+  }
+  for (const auto& [key, transfer] : transfers_) {
+    if (!next || transfer.deadline < *next) next = transfer.deadline;
   }
   if (next) {
     timer_.arm_at(*next, [this] { on_timer(); });
@@ -224,7 +269,209 @@ void Network::on_timer() {
     pings_.erase(request);
     done(fail("no answer within " + millis(options_.ping_timeout)));
   }
+  std::vector<std::uint64_t> expired_transfers;
+  for (const auto& [id, transfer] : transfers_) {
+    if (now >= transfer.deadline) expired_transfers.push_back(id);
+  }
+  for (auto id : expired_transfers) finish_transfer(id, "not finished within " + millis(options_.transfer_timeout), now);
   process();
+}
+
+std::uint64_t Network::start_transfer(Transfer transfer) {
+  const auto id = next_transfer_++;
+  transfer.started = loop_.now();
+  transfer.deadline = transfer.started + options_.transfer_timeout;
+  transfers_.emplace(id, std::move(transfer));
+  return id;
+}
+
+void Network::perf(const PeerId& peer, std::uint64_t upload_bytes, std::uint64_t download_bytes, PerfDone done) {
+  if (download_bytes > perf::download_bytes_max) {
+    done(fail("perf: at most " + std::to_string(perf::download_bytes_max) + " bytes can be downloaded"));
+    return;
+  }
+  Transfer transfer{peer, std::move(done), upload_bytes, download_bytes, 1, 1, {}, {}, std::nullopt, {}};
+  const auto id = start_transfer(std::move(transfer));
+  const auto request = next_stream_request_++;
+  stream_requests_[request] = id;
+  swarm_.open_stream(loop_.now(), peer, std::string(perf::protocol_id), request);
+  process();
+}
+
+void Network::echo(const PeerId& peer, std::size_t streams, std::uint64_t bytes_per_stream, EchoDone done) {
+  if (streams == 0 || streams > options_.echo_streams_max) {
+    done(fail("echo: give 1 to " + std::to_string(options_.echo_streams_max) + " streams"));
+    return;
+  }
+  if (bytes_per_stream > echo::payload_bytes_max) {
+    done(fail("echo: at most " + std::to_string(echo::payload_bytes_max) + " bytes per stream"));
+    return;
+  }
+  Transfer transfer{peer, std::move(done), bytes_per_stream, 0, streams, streams, {}, {}, std::nullopt, {}};
+  const auto id = start_transfer(std::move(transfer));
+  for (std::size_t i = 0; i < streams && transfers_.count(id); ++i) {
+    const auto request = next_stream_request_++;
+    stream_requests_[request] = id;
+    swarm_.open_stream(loop_.now(), peer, std::string(echo::protocol_id), request);
+  }
+  process();
+}
+
+void Network::on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened& opened) {
+  const StreamKey key{opened.connection, opened.stream};
+  if (opened.direction == swarm::Direction::inbound) {
+    if (opened.protocol == echo::protocol_id) {
+      streams_.emplace(key, AppStream{echo::Server{}, 0, false, false});
+    } else if (opened.protocol == perf::protocol_id) {
+      streams_.emplace(key, AppStream{perf::Server{}, 0, false, false});
+    } else {
+      swarm_.reset(now, opened.connection, opened.stream);
+      return;
+    }
+    pump_stream(now, key);
+    return;
+  }
+  auto request = stream_requests_.find(opened.request);
+  if (request == stream_requests_.end()) {
+    swarm_.reset(now, opened.connection, opened.stream);  // its transfer already ended
+    return;
+  }
+  const auto id = request->second;
+  stream_requests_.erase(request);
+  auto transfer = transfers_.find(id);
+  if (transfer == transfers_.end()) {
+    swarm_.reset(now, opened.connection, opened.stream);
+    return;
+  }
+  if (opened.protocol == perf::protocol_id) {
+    auto client = perf::Client::create(transfer->second.upload_bytes, transfer->second.download_bytes);
+    if (!client) return finish_transfer(id, client.error().text, now);
+    transfer->second.started = now;  // the upload is timed from the open stream
+    streams_.emplace(key, AppStream{std::move(*client), id, false, false});
+  } else {
+    auto client = echo::Client::create(opened.request, transfer->second.upload_bytes);
+    if (!client) return finish_transfer(id, client.error().text, now);
+    streams_.emplace(key, AppStream{std::move(*client), id, false, false});
+  }
+  transfer->second.streams.push_back(key);
+  pump_stream(now, key);
+}
+
+void Network::pump_stream(Instant now, const StreamKey& key) {
+  for (bool progressed = true; progressed;) {
+    progressed = false;
+    auto found = streams_.find(key);
+    if (found == streams_.end()) return;
+    AppStream& stream = found->second;
+    const auto [connection, id] = key;
+
+    // Write what the core has, as far as the stream's window allows.
+    std::optional<std::string> error;
+    bool write_blocked = false;
+    std::visit([&](auto& core) {
+      while (!error && !write_blocked) {
+        const auto out = core.pending_output();
+        if (out.empty()) break;
+        auto written = swarm_.write(now, connection, id, out);
+        if (!written) {
+          error = "write failed: " + written.error().text;
+          break;
+        }
+        core.consume_output(*written);
+        if (*written > 0) progressed = true;
+        if (*written < out.size()) write_blocked = true;  // StreamWritable follows
+      }
+      if (!error && !write_blocked && !stream.write_closed && core.close_write_due() && core.pending_output().empty()) {
+        if (auto closed = swarm_.close_write(now, connection, id); !closed) {
+          error = "close failed: " + closed.error().text;
+          return;
+        }
+        stream.write_closed = true;
+        progressed = true;
+      }
+    }, stream.core);
+    if (error) return finish_stream(now, key, error);
+    if (stream.write_closed && std::holds_alternative<perf::Client>(stream.core)) {
+      auto transfer = transfers_.find(stream.transfer);
+      if (transfer != transfers_.end() && !transfer->second.upload_finished) transfer->second.upload_finished = now;
+    }
+
+    // Read while the core takes input; an echo server reads only what it can hold.
+    std::visit([&](auto& core) {
+      if (stream.read_ended || !core.wants_input()) return;
+      std::size_t room = kStreamReadBytes;
+      if constexpr (std::is_same_v<std::decay_t<decltype(core)>, echo::Server>) room = core.input_room();
+      auto chunk = swarm_.read(now, connection, id, room);
+      if (!chunk) {
+        error = "read failed: " + chunk.error().text;
+        return;
+      }
+      if (!chunk->data.empty()) {
+        progressed = true;
+        if (auto fed = core.handle_data(chunk->data); !fed) {
+          error = fed.error().text;
+          return;
+        }
+      }
+      if (chunk->finished) {
+        progressed = true;
+        stream.read_ended = true;
+        if constexpr (std::is_same_v<std::decay_t<decltype(core)>, echo::Server>) {
+          core.handle_end();
+        } else if (auto ended = core.handle_end(); !ended) {
+          error = ended.error().text;
+        }
+      }
+    }, stream.core);
+    if (error) return finish_stream(now, key, error);
+
+    // Both directions done: the stream has served its purpose.
+    if (stream.write_closed && stream.read_ended) return finish_stream(now, key, std::nullopt);
+  }
+}
+
+void Network::finish_stream(Instant now, const StreamKey& key, const std::optional<std::string>& error) {
+  auto found = streams_.find(key);
+  if (found == streams_.end()) return;
+  const auto transfer_id = found->second.transfer;
+  const bool client = transfer_id != 0;
+  streams_.erase(found);
+  if (error) {
+    swarm_.reset(now, key.first, key.second);
+    if (!client) spdlog::debug("inbound stream {}/{} failed: {}", key.first, key.second, *error);
+  }
+  if (!client) return;
+  auto transfer = transfers_.find(transfer_id);
+  if (transfer == transfers_.end()) return;
+  auto& streams = transfer->second.streams;
+  streams.erase(std::remove(streams.begin(), streams.end(), key), streams.end());
+  if (error) return finish_transfer(transfer_id, *error, now);
+  if (transfer->second.streams_left > 0) --transfer->second.streams_left;
+  if (transfer->second.streams_left == 0) finish_transfer(transfer_id, std::nullopt, now);
+}
+
+void Network::finish_transfer(std::uint64_t id, const std::optional<std::string>& error, Instant now) {
+  auto found = transfers_.find(id);
+  if (found == transfers_.end()) return;
+  Transfer transfer = std::move(found->second);
+  transfers_.erase(found);
+  // Streams still running for a failed transfer are reset; requests still
+  // opening are dropped (on_stream_opened resets them when they arrive).
+  for (const auto& key : transfer.streams) {
+    if (streams_.erase(key)) swarm_.reset(now, key.first, key.second);
+  }
+  for (auto it = stream_requests_.begin(); it != stream_requests_.end();) {
+    it = it->second == id ? stream_requests_.erase(it) : std::next(it);
+  }
+  if (auto* perf_done = std::get_if<PerfDone>(&transfer.done)) {
+    if (error) return (*perf_done)(fail("perf with " + transfer.peer.to_string() + ": " + *error));
+    const auto upload_end = transfer.upload_finished.value_or(now);
+    (*perf_done)(PerfResult{transfer.upload_bytes, transfer.download_bytes,
+                            seconds_between(transfer.started, upload_end), seconds_between(upload_end, now)});
+  } else if (auto* echo_done = std::get_if<EchoDone>(&transfer.done)) {
+    if (error) return (*echo_done)(fail("echo with " + transfer.peer.to_string() + ": " + *error));
+    (*echo_done)(EchoResult{transfer.upload_bytes * transfer.streams_total, seconds_between(transfer.started, now)});
+  }
 }
 
 std::vector<PeerRow> Network::peers() const {

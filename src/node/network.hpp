@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "base/error.hpp"
@@ -15,6 +17,8 @@
 #include "base/peer_id.hpp"
 #include "crypto/crypto_suite.hpp"
 #include "node/node.hpp"
+#include "proto/echo/echo.hpp"
+#include "proto/perf/perf.hpp"
 #include "runtime/asio/event_loop.hpp"
 #include "runtime/asio/stream_transport.hpp"
 #include "swarm/swarm.hpp"
@@ -27,6 +31,22 @@ struct NetworkOptions {
   std::size_t connections_max = 512;
   Duration connect_timeout = std::chrono::seconds(20);  // dial + upgrade, for connect()
   Duration ping_timeout = std::chrono::seconds(10);
+  Duration transfer_timeout = std::chrono::minutes(5);  // a whole perf() or echo()
+  std::size_t echo_streams_max = 256;                   // per echo() call
+};
+
+// What perf() measured: the upload runs from the stream's opening until our
+// write side is closed, the download from then until the server closed.
+struct PerfResult {
+  std::uint64_t upload_bytes = 0;
+  std::uint64_t download_bytes = 0;
+  double upload_seconds = 0;
+  double download_seconds = 0;
+};
+
+struct EchoResult {
+  std::uint64_t bytes = 0;  // echoed and verified, over all streams
+  double seconds = 0;
 };
 
 struct PeerRow {
@@ -56,6 +76,13 @@ class Network {
   void connect(const Multiaddr& address, ConnectDone done);
   // One ping over an existing connection.
   void ping(const PeerId& peer, PingDone done);
+  using PerfDone = std::function<void(Result<PerfResult>)>;
+  using EchoDone = std::function<void(Result<EchoResult>)>;
+  // Runs /perf/1.0.0 as the client over an existing connection.
+  void perf(const PeerId& peer, std::uint64_t upload_bytes, std::uint64_t download_bytes, PerfDone done);
+  // Opens `streams` concurrent /echo/1.0.0 streams, sends `bytes_per_stream`
+  // on each and checks every byte that comes back.
+  void echo(const PeerId& peer, std::size_t streams, std::uint64_t bytes_per_stream, EchoDone done);
   // Closes every connection to the peer; false when there was none.
   bool disconnect(const PeerId& peer);
 
@@ -74,7 +101,37 @@ class Network {
     Instant deadline;
   };
 
+  // A stream of /echo or /perf, ours (client) or the remote's (server).
+  using StreamCore = std::variant<echo::Server, echo::Client, perf::Server, perf::Client>;
+  using StreamKey = std::pair<swarm::ConnectionId, swarm::StreamId>;
+  struct AppStream {
+    StreamCore core;
+    std::uint64_t transfer = 0;  // client streams: the perf()/echo() call they belong to
+    bool write_closed = false;
+    bool read_ended = false;
+  };
+  // One perf() or echo() call and its streams.
+  struct Transfer {
+    PeerId peer;
+    std::variant<PerfDone, EchoDone> done;
+    std::uint64_t upload_bytes = 0;    // perf: upload; echo: bytes per stream
+    std::uint64_t download_bytes = 0;  // perf only
+    std::size_t streams_total = 0;
+    std::size_t streams_left = 0;      // streams not done yet
+    std::vector<StreamKey> streams;
+    Instant started{};
+    std::optional<Instant> upload_finished;
+    Instant deadline{};
+  };
+
   void on_open(const runtime::asio::ConnectionInfo& info, std::optional<runtime::asio::DialId> dial);
+  void on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened& opened);
+  // Moves bytes between the swarm and the stream's core as far as the
+  // windows allow; the Readable/Writable events call it again.
+  void pump_stream(Instant now, const StreamKey& key);
+  void finish_stream(Instant now, const StreamKey& key, const std::optional<std::string>& error);
+  void finish_transfer(std::uint64_t id, const std::optional<std::string>& error, Instant now);
+  std::uint64_t start_transfer(Transfer transfer);
   void process();  // drains the swarm's outputs and events, re-arms the timer
   void on_timer();
   void finish_connect(std::uint64_t key, Result<PeerId> result);
@@ -91,6 +148,11 @@ class Network {
   std::map<std::uint64_t, PendingConnect> connects_;  // keyed by DialId
   std::map<swarm::RequestId, PendingPing> pings_;
   swarm::RequestId next_ping_ = 1;
+  std::map<StreamKey, AppStream> streams_;
+  std::map<std::uint64_t, Transfer> transfers_;
+  std::map<swarm::RequestId, std::uint64_t> stream_requests_;  // open_stream request -> transfer
+  std::uint64_t next_transfer_ = 1;
+  swarm::RequestId next_stream_request_ = 1;
   bool processing_ = false;
 };
 

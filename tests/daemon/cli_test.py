@@ -4,7 +4,7 @@ import unittest
 
 from taho_harness import TahoTestCase
 
-SUBCOMMANDS = ["daemon", "id", "config", "peers", "connect", "disconnect", "ping"]
+SUBCOMMANDS = ["daemon", "id", "config", "peers", "connect", "disconnect", "ping", "publish", "content"]
 
 
 class CliTest(TahoTestCase):

@@ -1,5 +1,6 @@
 """The daemon's lifecycle and its local API."""
 import json
+import re
 import os
 import signal
 import stat
@@ -118,6 +119,31 @@ class DaemonTest(TahoTestCase):
             self.assertIn("cannot listen", result.stderr)
         finally:
             blocker.close()
+
+    def test_publish_goes_through_the_running_daemon(self):
+        import hashlib
+        import subprocess
+        daemon = self.start_daemon()
+        path = os.path.join(self.home, "blob.bin")
+        with open(path, "wb") as f:
+            f.write(os.urandom(300_000))
+        expected = "ca_blake3_" + subprocess.run(["b3sum", "--no-names", path], capture_output=True,
+                                                 text=True).stdout.strip()
+        before = self.http("GET", "/metrics", token=self.token())[1]
+        result = self.taho("publish", path, "--json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout)["id"], expected)
+        after = self.http("GET", "/metrics", token=self.token())[1]
+        count = lambda text: int(re.search(r"^taho_api_requests_total (\d+)$", text, re.M).group(1))
+        self.assertGreaterEqual(count(after) - count(before), 2, "the CLI asked the daemon")
+        # The API takes raw bytes too.
+        status, body = self.http("POST", "/api/v1/content", token=self.token(), body=b"hello mesh")
+        self.assertEqual(status, 200, body)
+        digest = subprocess.run(["b3sum", "--no-names"], input=b"hello mesh", capture_output=True).stdout.decode().strip()
+        self.assertEqual(json.loads(body)["id"], "ca_blake3_" + digest)
+        status, body = self.http("POST", "/api/v1/content", token=self.token(), body=b'{"path": "relative"}')
+        self.assertEqual(status, 200, "without a JSON content type the body is the content")
+        self.stop(daemon)
 
     def test_bad_config_refuses_to_start_naming_file_and_line(self):
         self.write_config("[mesh]\nmin_peers = \"four\"\n")

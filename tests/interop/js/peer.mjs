@@ -57,12 +57,12 @@ async function importLibraries () {
     const { WebSocket } = await import('ws')
     globalThis.WebSocket = WebSocket
   }
-  const [libp2p, noise, yamux, tcp, websockets, identify, ping, peerId, keys, multiaddr] = await Promise.all([
+  const [libp2p, noise, yamux, tcp, websockets, identify, ping, echo, peerId, keys, multiaddr] = await Promise.all([
     import('libp2p'), import('@chainsafe/libp2p-noise'), import('@chainsafe/libp2p-yamux'), import('@libp2p/tcp'),
-    import('@libp2p/websockets'), import('@libp2p/identify'), import('@libp2p/ping'), import('@libp2p/peer-id'),
-    import('@libp2p/crypto/keys'), import('@multiformats/multiaddr')
+    import('@libp2p/websockets'), import('@libp2p/identify'), import('@libp2p/ping'), import('@libp2p/echo'),
+    import('@libp2p/peer-id'), import('@libp2p/crypto/keys'), import('@multiformats/multiaddr')
   ])
-  return { libp2p, noise, yamux, tcp, websockets, identify, ping, peerId, keys, multiaddr }
+  return { libp2p, noise, yamux, tcp, websockets, identify, ping, echo, peerId, keys, multiaddr }
 }
 
 // Optional services, each enabled by its flag. A protocol added later puts
@@ -101,6 +101,8 @@ async function createNode (libs, opts) {
     services: {
       identify: libs.identify.identify(),
       ping: libs.ping.ping(),
+      // Long transfers (100 MiB and more) outlast echo's default 20 s.
+      echo: libs.echo.echo({ timeout: 300_000, maxInboundStreams: 256, maxOutboundStreams: 256 }),
       ...(await optionalServices(opts))
     }
   })
@@ -121,13 +123,16 @@ try {
     libs = await importLibraries()
     node = await createNode(libs, options)
     await node.start()
+    const { startPerfServer } = await import('./lib/streams.mjs')
+    await startPerfServer(node)
   })(), options.startupTimeoutMs, 'starting js-libp2p')
 } catch (err) {
   die(`could not start: ${err.stack ?? err}`)
 }
 
 const { coreCommands } = await import('./lib/commands.mjs')
-const commandTables = [coreCommands]
+const { streamCommands } = await import('./lib/streams.mjs')
+const commandTables = [coreCommands, streamCommands]
 const commands = Object.assign({}, ...commandTables)
 
 const format = await import('./lib/format.mjs')

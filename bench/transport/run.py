@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Whole-stack transport benchmarks, each beside its reference from this run:
+
+  perf     one /perf/1.0.0 download between two taho daemons over loopback
+           TCP (Noise + Yamux) vs iperf3 TCP on loopback (target >= 0.25x),
+           and the same transfer between two js-libp2p 3.x peers (target >= 5x js)
+  dials    connection setups per second (TCP + Noise XX + Yamux), taho->taho
+           through the API (connect + disconnect) vs js->js (dial + close)
+  idle     RSS per idle, fully upgraded inbound connection of a taho daemon
+
+Usage: run.py BUILD_DIR   (TAHO_BENCH_PERF_MIB, default 1024)
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "interop", "js"))
+from js_peer import JsPeer, node_modules_missing  # noqa: E402
+
+PERF_BYTES = int(os.environ.get("TAHO_BENCH_PERF_MIB", "1024")) << 20
+DIALS = int(os.environ.get("TAHO_BENCH_DIALS", "200"))
+IDLE_PEERS = int(os.environ.get("TAHO_BENCH_IDLE_PEERS", "16"))
+
+
+def find_taho(build):
+    for candidate in (os.path.join(build, "bin", "taho"), os.path.join(build, "src", "cli", "taho")):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    for root, _, files in os.walk(build):
+        if "taho" in files and os.access(os.path.join(root, "taho"), os.X_OK):
+            return os.path.join(root, "taho")
+    raise SystemExit("no taho binary under %s" % build)
+
+
+class Daemon:
+    """A taho daemon in a throwaway home, driven through its API."""
+
+    def __init__(self, taho, name):
+        self.home = tempfile.mkdtemp(prefix="taho-bench-%s-" % name)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TAHO")}
+        env["TAHO_HOME"] = self.home
+        self.process = subprocess.Popen([taho, "daemon", "--api-listen", "127.0.0.1:0", "--listen",
+                                         "/ip4/127.0.0.1/tcp/0", "--json"], env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True)
+        ready = json.loads(self.process.stdout.readline())
+        self.peer_id = ready["peer_id"]
+        with open(os.path.join(self.home, "api.addr")) as f:
+            self.api_addr = f.read().strip()
+        with open(os.path.join(self.home, "api.token")) as f:
+            self.token = f.read().strip()
+        self.addr = self.api("GET", "/api/v1/id")["addrs"][0]
+
+    def api(self, method, path, body=None, timeout=300):
+        request = urllib.request.Request("http://%s%s" % (self.api_addr, path), method=method,
+                                         data=json.dumps(body).encode() if body is not None else None)
+        request.add_header("Authorization", "Bearer " + self.token)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            raise RuntimeError("%s %s: %s" % (method, path, error.read().decode())) from None
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.process.pid) as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def iperf3_mbps(nbytes):
+    port = 25201
+    server = subprocess.Popen(["iperf3", "-s", "-1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            result = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-n", str(nbytes), "-J"],
+                                    capture_output=True, text=True)
+            if result.returncode == 0:
+                report = json.loads(result.stdout)
+                return report["end"]["sum_received"]["bits_per_second"] / 1e6
+            time.sleep(0.1)  # the server is not listening yet
+        raise RuntimeError("iperf3 failed: " + result.stderr)
+    finally:
+        server.wait(timeout=10)
+
+
+def ratio_line(name, ours, theirs, unit, target=None):
+    ratio = ours / theirs if theirs else float("nan")
+    goal = "" if target is None else "  (target >= %gx: %s)" % (target, "met" if ratio >= target else "NOT met")
+    print("%-44s %10.1f %s   vs %10.1f %s   ratio %.2fx%s" % (name, ours, unit, theirs, unit, ratio, goal))
+    return ratio
+
+
+def bench_perf(a, b, js_a, js_b):
+    a.api("POST", "/api/v1/connect", {"addr": b.addr})
+    a.api("POST", "/api/v1/perf", {"peer": b.peer_id, "download_bytes": 16 << 20})  # warm up
+    taho = a.api("POST", "/api/v1/perf", {"peer": b.peer_id, "download_bytes": PERF_BYTES})["download_mbps"]
+    iperf = iperf3_mbps(PERF_BYTES)
+    mib = PERF_BYTES >> 20
+    ratio_line("perf %d MiB taho->taho TCP vs iperf3" % mib, taho, iperf, "Mbit/s", 0.25)
+    if js_a is None:
+        print("perf js->js: skipped (%s)" % node_modules_missing())
+        return
+    js_b_addr = next(x for x in js_b.addrs if "/ws" not in x)
+    js_a.expect({"cmd": "dial", "addr": js_b_addr})
+    js_a.expect({"cmd": "perf", "peer": js_b.peer_id, "download_bytes": 16 << 20})
+    reply = js_a.expect({"cmd": "perf", "peer": js_b.peer_id, "download_bytes": PERF_BYTES, "timeout_ms": 600_000},
+                        timeout=610)
+    js = PERF_BYTES * 8 / reply["download_seconds"] / 1e6
+    ratio_line("perf %d MiB taho->taho vs js->js TCP" % mib, taho, js, "Mbit/s", 5)
+
+
+def bench_dials(a, b, js_a, js_b):
+    plain_addr = b.addr.split("/p2p/")[0]  # no peer id: every connect dials anew
+    a.api("POST", "/api/v1/disconnect", {"peer": b.peer_id})
+    time.sleep(0.2)
+    started = time.monotonic()
+    for _ in range(DIALS):
+        a.api("POST", "/api/v1/connect", {"addr": plain_addr})
+        a.api("POST", "/api/v1/disconnect", {"peer": b.peer_id})
+        while any(p["peer_id"] == b.peer_id for p in a.api("GET", "/api/v1/peers")["peers"]):
+            time.sleep(0.001)
+    taho = DIALS / (time.monotonic() - started)
+    print("connections/s taho->taho: %.0f" % taho, flush=True)
+    if js_a is None:
+        print("dials: taho %.0f/s (js skipped)" % taho)
+        return
+    js_b_addr = next(x for x in js_b.addrs if "/ws" not in x)
+    js_a.expect({"cmd": "hangup", "peer": js_b.peer_id})
+    reply = js_a.expect({"cmd": "dials", "addr": js_b_addr, "count": DIALS, "timeout_ms": 600_000}, timeout=610)
+    js = DIALS / reply["seconds"]
+    ratio_line("connections/s (TCP+Noise XX+Yamux), %d seq." % DIALS, taho, js, "/s  ")
+    print("  (taho's figure includes two HTTP API round trips per connection)")
+
+
+def bench_idle(taho):
+    """RSS per idle inbound connection. The swarm allows 4 connections per
+    peer and 512 in all, so 1,000 connections would take 250 identities; this
+    uses IDLE_PEERS client daemons with 4 connections each and divides the
+    target's RSS growth by the number of connections."""
+    target = Daemon(taho, "idle-target")
+    clients = []
+    try:
+        plain_addr = target.addr.split("/p2p/")[0]
+        time.sleep(0.5)
+        before = target.rss_kib()
+        for i in range(IDLE_PEERS):
+            client = Daemon(taho, "idle-%d" % i)
+            clients.append(client)
+            for _ in range(4):
+                client.api("POST", "/api/v1/connect", {"addr": plain_addr})
+        time.sleep(1.0)
+        count = sum(1 for p in target.api("GET", "/api/v1/peers")["peers"])
+        after = target.rss_kib()
+        per = (after - before) / max(1, count)
+        verdict = "met" if per <= 64 else "NOT met"
+        print("idle connections: %d inbound, RSS %d -> %d KiB: %.1f KiB each  (target <= 64 KiB: %s)"
+              % (count, before, after, per, verdict))
+    finally:
+        for client in clients:
+            client.stop()
+        target.stop()
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: run.py BUILD_DIR")
+    taho = find_taho(sys.argv[1])
+    a, b = Daemon(taho, "a"), Daemon(taho, "b")
+    js_a = js_b = None
+    if not node_modules_missing():
+        # js limits inbound connections per second by default: lift that for the dial loop.
+        js_a = JsPeer.start("--tcp", name="js-a")
+        js_b = JsPeer.start("--tcp", "--inbound-threshold", "100000", name="js-b")
+    try:
+        print("loopback, %d cores; figures from this run" % os.cpu_count())
+        bench_perf(a, b, js_a, js_b)
+        bench_dials(a, b, js_a, js_b)
+        bench_idle(taho)
+    finally:
+        for js in (js_a, js_b):
+            if js is not None:
+                js.stop()
+        a.stop()
+        b.stop()
+
+
+if __name__ == "__main__":
+    main()

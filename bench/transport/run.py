@@ -27,7 +27,7 @@ from js_peer import JsPeer, node_modules_missing  # noqa: E402
 
 PERF_BYTES = int(os.environ.get("TAHO_BENCH_PERF_MIB", "1024")) << 20
 DIALS = int(os.environ.get("TAHO_BENCH_DIALS", "200"))
-IDLE_PEERS = int(os.environ.get("TAHO_BENCH_IDLE_PEERS", "16"))
+IDLE_CONNECTIONS = int(os.environ.get("TAHO_BENCH_IDLE_CONNECTIONS", "1000"))
 
 
 def find_taho(build):
@@ -43,12 +43,12 @@ def find_taho(build):
 class Daemon:
     """A taho daemon in a throwaway home, driven through its API."""
 
-    def __init__(self, taho, name):
+    def __init__(self, taho, name, *extra):
         self.home = tempfile.mkdtemp(prefix="taho-bench-%s-" % name)
         env = {k: v for k, v in os.environ.items() if not k.startswith("TAHO")}
         env["TAHO_HOME"] = self.home
         self.process = subprocess.Popen([taho, "daemon", "--api-listen", "127.0.0.1:0", "--listen",
-                                         "/ip4/127.0.0.1/tcp/0", "--json"], env=env, stdout=subprocess.PIPE,
+                                         "/ip4/127.0.0.1/tcp/0", "--json", *extra], env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, text=True)
         ready = json.loads(self.process.stdout.readline())
         self.peer_id = ready["peer_id"]
@@ -147,32 +147,37 @@ def bench_dials(a, b, js_a, js_b):
     print("  (taho's figure includes two HTTP API round trips per connection)")
 
 
-def bench_idle(taho):
-    """RSS per idle inbound connection. The swarm allows 4 connections per
-    peer and 512 in all, so 1,000 connections would take 250 identities; this
-    uses IDLE_PEERS client daemons with 4 connections each and divides the
-    target's RSS growth by the number of connections."""
-    target = Daemon(taho, "idle-target")
-    clients = []
+def bench_idle(taho, build):
+    """RSS per idle inbound connection: IDLE_CONNECTIONS fully upgraded
+    connections (TCP + Noise + Yamux), each from its own identity, opened by
+    taho_bench_idle_connections and held open; the daemon's RSS growth is
+    divided by their number."""
+    tool = os.path.join(build, "bin", "taho_bench_idle_connections")
+    if not os.access(tool, os.X_OK):
+        print("idle connections: %s is missing (build the bench targets)" % tool)
+        return
+    target = Daemon(taho, "idle-target", "--set", "mesh.max_peers=%d" % IDLE_CONNECTIONS)
+    holder = None
     try:
-        plain_addr = target.addr.split("/p2p/")[0]
         time.sleep(0.5)
         before = target.rss_kib()
-        for i in range(IDLE_PEERS):
-            client = Daemon(taho, "idle-%d" % i)
-            clients.append(client)
-            for _ in range(4):
-                client.api("POST", "/api/v1/connect", {"addr": plain_addr})
-        time.sleep(1.0)
-        count = sum(1 for p in target.api("GET", "/api/v1/peers")["peers"])
+        holder = subprocess.Popen([tool, target.addr, str(IDLE_CONNECTIONS)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        line = holder.stdout.readline().strip()
+        if line != "ready %d" % IDLE_CONNECTIONS:
+            print("idle connections: the holder failed (%r)" % line)
+            return
+        time.sleep(7)  # identify requests time out (5 s) and their buffers go
+        count = len(target.api("GET", "/api/v1/peers")["peers"])
         after = target.rss_kib()
         per = (after - before) / max(1, count)
         verdict = "met" if per <= 64 else "NOT met"
         print("idle connections: %d inbound, RSS %d -> %d KiB: %.1f KiB each  (target <= 64 KiB: %s)"
               % (count, before, after, per, verdict))
     finally:
-        for client in clients:
-            client.stop()
+        if holder is not None:
+            holder.stdin.close()
+            holder.wait(timeout=30)
         target.stop()
 
 
@@ -190,7 +195,7 @@ def main():
         print("loopback, %d cores; figures from this run" % os.cpu_count())
         bench_perf(a, b, js_a, js_b)
         bench_dials(a, b, js_a, js_b)
-        bench_idle(taho)
+        bench_idle(taho, sys.argv[1])
     finally:
         for js in (js_a, js_b):
             if js is not None:

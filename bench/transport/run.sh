@@ -7,7 +7,7 @@
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-cmake --build "$build" -j "${JOBS:-2}" --target taho taho_bench_transport >/dev/null
+cmake --build "$build" -j "${JOBS:-2}" --target taho taho_bench_transport taho_bench_idle_connections >/dev/null
 raw=$(find "$build" -name taho_bench_transport -type f -perm -u+x | head -1)
 echo "-- raw transport (one process, one thread)"
 "$raw" "${TAHO_BENCH_MIB:-1024}"

@@ -1,6 +1,7 @@
 #include "daemon/daemon.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -32,7 +33,17 @@ runtime::asio::HttpServerOptions api_server_options(const config::HostPort& list
 
 }  // namespace
 
+// A node holds a socket per connection: take the whole descriptor allowance
+// the system grants, as kubo does, rather than the shell's default soft limit.
+void raise_open_files_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) spdlog::debug("cannot raise the open files limit");
+}
+
 int run(const DaemonOptions& options) {
+  raise_open_files_limit();
   const auto& home = options.home;
   std::error_code error;
   std::filesystem::create_directories(home.data_dir, error);

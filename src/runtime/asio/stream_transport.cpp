@@ -101,6 +101,8 @@ constexpr std::size_t kWriteBatchBuffersMax = 64;
 // Most bytes per TCP write operation: large enough that syscalls amortize,
 // small enough that one write does not hold a lot of completed bytes.
 constexpr std::size_t kTcpWriteBatchBytesMax = 4 * 1024 * 1024;
+// A new connection reads into this much; the buffer grows while reads fill it.
+constexpr std::size_t kReadBufferStartBytes = 4 * 1024;
 // A failing accept (e.g. out of file descriptors) is retried after this.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
@@ -244,7 +246,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : state_(std::move(state)),
         info_(std::move(info)),
         channel_(std::move(channel)),
-        read_buffer_(state_->options.read_chunk_bytes),
+        read_buffer_(std::min(kReadBufferStartBytes, state_->options.read_chunk_bytes)),
         write_batch_bytes_max_(info_.transport == Transport::websocket ? state_->options.websocket_message_bytes_max
                                                                        : kTcpWriteBatchBytesMax),
         close_timer_(state_->context) {}
@@ -341,7 +343,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     deliver(count);
+    grow_read_buffer_if_full(count);
     read_next();
+  }
+
+  // Idle connections keep a small read buffer; one that fills it grows it
+  // (doubling) up to read_chunk_bytes for bulk transfers.
+  void grow_read_buffer_if_full(std::size_t count) {
+    if (count == read_buffer_.size() && read_buffer_.size() < state_->options.read_chunk_bytes) {
+      read_buffer_.resize(std::min(read_buffer_.size() * 2, state_->options.read_chunk_bytes));
+    }
   }
 
   void resume() {
@@ -350,6 +361,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       const std::size_t count = held_bytes_;
       held_bytes_ = 0;
       deliver(count);
+      grow_read_buffer_if_full(count);
     }
     read_next();
   }

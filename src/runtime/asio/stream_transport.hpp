@@ -50,7 +50,7 @@ struct StreamTransportOptions {
   // Per connection: bytes accepted by send() and not yet written. Going over
   // closes the connection (the layer above bounds itself via Yamux windows).
   std::size_t send_queue_bytes_max = 32 * 1024 * 1024;
-  std::size_t read_chunk_bytes = 64 * 1024;               // most bytes per on_data
+  std::size_t read_chunk_bytes = 256 * 1024;              // most bytes per on_data
   std::uint32_t dial_timeout_ms = 6'000;                  // per address: TCP connect (+ WS upgrade); also DNS
   std::uint32_t websocket_handshake_timeout_ms = 10'000;  // inbound upgrade
   // A larger incoming WS message closes the connection; our outgoing

@@ -19,7 +19,15 @@ std::string describe(const ConnectionError& error) {
 Swarm::Swarm(SwarmOptions options, crypto::CryptoSuite& suite, Rng& rng)
     : options_(std::move(options)), suite_(suite), rng_(rng),
       local_peer_(PeerId::from_ed25519(options_.identity.public_key())),
-      protocols_{std::string(identify::protocol_id), std::string(ping::protocol_id)} {}
+      protocols_{std::string(identify::protocol_id), std::string(ping::protocol_id)} {
+  set_listen_addrs({});
+}
+
+void Swarm::set_listen_addrs(std::vector<Multiaddr> addrs) {
+  listen_addrs_ = std::move(addrs);
+  // A new record must carry a higher sequence number than the one it replaces.
+  signed_record_ = identify::seal_peer_record(options_.identity, options_.peer_record_seq++, listen_addrs_);
+}
 
 void Swarm::register_protocol(std::string protocol) {
   if (std::find(protocols_.begin(), protocols_.end(), protocol) == protocols_.end()) {
@@ -413,7 +421,7 @@ identify::Info Swarm::local_info(const Multiaddr& observed) const {
   info.listen_addrs = listen_addrs_;
   info.observed_addr = observed;
   info.protocols = protocols_;
-  info.signed_peer_record = identify::seal_peer_record(options_.identity, options_.peer_record_seq, listen_addrs_);
+  info.signed_peer_record = signed_record_;
   return info;
 }
 

@@ -131,7 +131,7 @@ class Swarm {
   // Pings the peer over an established connection; PingResult follows.
   void ping(Instant now, const PeerId& peer, RequestId request);
   void disconnect(const PeerId& peer);
-  void set_listen_addrs(std::vector<Multiaddr> addrs) { listen_addrs_ = std::move(addrs); }
+  void set_listen_addrs(std::vector<Multiaddr> addrs);
 
   // ---- the protocol router: features register their protocol ids, then get
   // StreamOpened for inbound streams and drive them with the calls below.
@@ -199,8 +199,9 @@ class Swarm {
   crypto::CryptoSuite& suite_;
   Rng& rng_;
   PeerId local_peer_;
-  Bytes signed_record_cache_;
-  std::vector<Multiaddr> signed_record_addrs_;
+  // Our signed peer record, sealed once per set of listen addresses rather
+  // than signed again for every identify.
+  Bytes signed_record_;
   std::vector<Multiaddr> listen_addrs_;
   std::vector<std::string> protocols_;  // built-ins first, then registered ones
   std::map<ConnectionId, ConnState> connections_;

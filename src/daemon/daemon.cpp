@@ -135,6 +135,18 @@ int run(const DaemonOptions& options) {
   }
   std::fflush(stdout);
 
+  // Bootstrap peers are dialed once at start; keeping connections up and
+  // re-dialing after drops is the connection manager's job (not built yet).
+  for (const auto& bootstrap : options.config.mesh.bootstrap) {
+    network.connect(bootstrap, [address = bootstrap.to_string()](Result<PeerId> peer) {
+      if (peer) {
+        spdlog::info("bootstrap: connected to {}", peer->to_string());
+      } else {
+        spdlog::warn("bootstrap: {}: {}", address, peer.error().text);
+      }
+    });
+  }
+
   loop.run_until_signal([](int signal_number) {
     spdlog::info("received signal {}, shutting down", signal_number);
   });

@@ -89,6 +89,24 @@ class NetworkTest(TahoTestCase):
         self.assertEqual(result.returncode, 1)
         self.assertIn("this node's own peer id", result.stderr)
 
+    def test_bootstrap_peers_are_dialed_at_start(self):
+        home = tempfile.mkdtemp(prefix="taho-boot-")
+        self.addCleanup(shutil.rmtree, home, True)
+        env = clean_env(home)
+        env["TAHO__FABRIC__BOOTSTRAP"] = self.other_addr  # the DESIGN.md alias for [mesh] bootstrap
+        third = subprocess.Popen([TAHO, "daemon", "--api-listen", "127.0.0.1:0", "--listen", "/ip4/127.0.0.1/tcp/0",
+                                  "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.daemons.append(third)
+        json.loads(third.stdout.readline())
+        deadline = time.monotonic() + 10
+        peers = []
+        while time.monotonic() < deadline:
+            peers = json.loads(self.taho("peers", "--json", env=env).stdout)
+            if peers:
+                break
+            time.sleep(0.1)
+        self.assertEqual([p["peer_id"] for p in peers], [self.other_peer])
+
     def test_commands_without_a_daemon_say_so(self):
         home = tempfile.mkdtemp(prefix="taho-none-")
         self.addCleanup(shutil.rmtree, home, True)

@@ -11,4 +11,5 @@ set(TAHO_FUZZ_TARGETS
   noise_handshake
   identify
   swarm_inbound
+  kad_message
 )

@@ -11,5 +11,6 @@ set(TAHO_FUZZ_TARGETS
   noise_handshake
   identify
   swarm_inbound
+  gossipsub_rpc
   kad_message
 )

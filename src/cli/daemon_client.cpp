@@ -1,6 +1,7 @@
 #include "cli/daemon_client.hpp"
 
 #include <fstream>
+#include <iostream>
 
 #include "node/api_token.hpp"
 #include "runtime/asio/http_client.hpp"
@@ -29,6 +30,15 @@ std::optional<DaemonClient> DaemonClient::find(const node::Home& home) {
   auto health = client.request("GET", "/health", {}, kProbeTimeoutMs);
   if (!health || health->status != 200) return std::nullopt;
   return client;
+}
+
+std::optional<DaemonClient> DaemonClient::require(const node::Home& home, std::string_view command) {
+  auto daemon = find(home);
+  if (!daemon) {
+    std::cerr << "taho " << command << ": no daemon is running on " << home.data_dir.string()
+              << " (start one with `taho daemon`)\n";
+  }
+  return daemon;
 }
 
 Result<runtime::HttpResponse> DaemonClient::request(const std::string& method, const std::string& path,

@@ -18,6 +18,9 @@ class DaemonClient {
   // The daemon serving this home, or nothing when none runs (no api.addr, or
   // a stale one left by a crash that nobody answers on).
   static std::optional<DaemonClient> find(const node::Home& home);
+  // The same, for commands that need a daemon: when none runs, says so on
+  // stderr as "taho COMMAND: no daemon is running on ...".
+  static std::optional<DaemonClient> require(const node::Home& home, std::string_view command);
 
   const std::string& address() const { return address_; }
 

@@ -11,18 +11,6 @@
 namespace taho::cli {
 namespace {
 
-// The running daemon, or an explanation on stderr.
-std::optional<DaemonClient> require_daemon(const Context& context, const char* command) {
-  auto session = load_session(context);
-  if (!session) return std::nullopt;
-  auto daemon = DaemonClient::find(session->home);
-  if (!daemon) {
-    std::cerr << "taho " << command << ": no daemon is running on " << session->home.data_dir.string()
-              << " (start one with `taho daemon`)\n";
-  }
-  return daemon;
-}
-
 std::string rtt_text(const nlohmann::json& rtt) {
   if (!rtt.is_number()) return "-";
   char text[32];
@@ -31,7 +19,9 @@ std::string rtt_text(const nlohmann::json& rtt) {
 }
 
 int run_peers(const Context& context) {
-  auto daemon = require_daemon(context, "peers");
+  auto session = load_session(context);
+  if (!session) return kExitUsage;
+  auto daemon = DaemonClient::require(session->home, "peers");
   if (!daemon) return kExitFailure;
   auto answer = daemon->get("/api/v1/peers");
   if (!answer) {
@@ -62,7 +52,9 @@ int run_connect(const Context& context, const std::string& address) {
     std::cerr << "taho connect: bad multiaddr: " << parsed.error().detail << "\n";
     return kExitUsage;
   }
-  auto daemon = require_daemon(context, "connect");
+  auto session = load_session(context);
+  if (!session) return kExitUsage;
+  auto daemon = DaemonClient::require(session->home, "connect");
   if (!daemon) return kExitFailure;
   auto answer = daemon->post("/api/v1/connect", {{"addr", address}});
   if (!answer) {
@@ -82,7 +74,9 @@ int run_disconnect(const Context& context, const std::string& peer) {
     std::cerr << "taho disconnect: bad peer id: " << parsed.error().detail << "\n";
     return kExitUsage;
   }
-  auto daemon = require_daemon(context, "disconnect");
+  auto session = load_session(context);
+  if (!session) return kExitUsage;
+  auto daemon = DaemonClient::require(session->home, "disconnect");
   if (!daemon) return kExitFailure;
   auto answer = daemon->post("/api/v1/disconnect", {{"peer", peer}});
   if (!answer) {

@@ -21,12 +21,8 @@ struct PingFlags {
 int run_ping(const Context& context, const PingFlags& flags) {
   auto session = load_session(context);
   if (!session) return kExitUsage;
-  auto daemon = DaemonClient::find(session->home);
-  if (!daemon) {
-    std::cerr << "taho ping: no daemon is running on " << session->home.data_dir.string()
-              << " (start one with `taho daemon`)\n";
-    return kExitFailure;
-  }
+  auto daemon = DaemonClient::require(session->home, "ping");
+  if (!daemon) return kExitFailure;
   // A multiaddr starts with '/'; anything else is taken as a peer id.
   const bool by_address = !flags.target.empty() && flags.target.front() == '/';
   nlohmann::json request = by_address ? nlohmann::json{{"addr", flags.target}} : nlohmann::json{{"peer", flags.target}};

@@ -493,6 +493,6 @@ std::vector<PeerRow> Network::peers() const {
   return rows;
 }
 
-std::size_t Network::connection_count() const { return swarm_.connections().size(); }
+std::size_t Network::connection_count() const { return swarm_.connection_count(); }
 
 }  // namespace taho::node

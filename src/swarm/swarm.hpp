@@ -153,6 +153,7 @@ class Swarm {
   // ---- state
   const Peerstore& peerstore() const { return peerstore_; }
   std::vector<ConnectionSummary> connections() const;
+  std::size_t connection_count() const { return connections_.size(); }
   bool is_connected(const PeerId& peer) const;
   const PeerId& local_peer() const { return local_peer_; }
   std::uint64_t refused_connections() const { return refused_connections_; }

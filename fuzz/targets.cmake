@@ -13,4 +13,5 @@ set(TAHO_FUZZ_TARGETS
   swarm_inbound
   gossipsub_rpc
   kad_message
+  rendezvous_message
 )

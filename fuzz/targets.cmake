@@ -14,4 +14,6 @@ set(TAHO_FUZZ_TARGETS
   gossipsub_rpc
   kad_message
   rendezvous_message
+  blob_message
+  blob_client
 )

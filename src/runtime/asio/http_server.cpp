@@ -1,9 +1,18 @@
 #include "runtime/asio/http_server.hpp"
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
+#include <deque>
+#include <optional>
+#include <sstream>
 #include <spdlog/spdlog.h>
+#include <vector>
 
 #include "runtime/asio/event_loop.hpp"
 
@@ -28,18 +37,73 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 
 namespace {
 
+// Framing of a chunked body (RFC 9112 §7.1): size line, data, CRLF; the
+// terminator is a zero-size chunk with no trailers.
+constexpr std::string_view kChunkTerminator = "0\r\n\r\n";
+constexpr std::string_view kSseKeepAlive = ": keep-alive\n\n";
+// One socket write gathers queued pieces up to about this much.
+constexpr std::size_t kGatherBytesMax = 1024 * 1024;
+constexpr std::size_t kGatherPiecesMax = 64;
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A Content-Length a handler declared: decimal digits only.
+std::optional<std::uint64_t> parse_content_length(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return value;
+}
+
 // One client connection: read a request, answer it, repeat while keep-alive.
+// An answer may instead be a streamed body (HttpResponse::stream); the
+// connection then closes when the stream ends.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, std::shared_ptr<HttpServer::State> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {
+      : stream_(std::move(socket)),
+        server_(std::move(server)),
+        stall_timer_(stream_.get_executor()),
+        keepalive_timer_(stream_.get_executor()) {
     ++server_->open_connections;
+    // Small event-stream writes must not wait on Nagle for the client's delayed ACK.
+    beast::error_code ignored;
+    stream_.socket().set_option(tcp::no_delay(true), ignored);
   }
   ~Connection() { --server_->open_connections; }
 
   void start() { read_request(); }
 
+  // The streamed body's side, reached through StreamSink.
+  bool stream_write(std::string chunk);
+  std::size_t stream_queued_bytes() const { return queued_bytes_; }
+  bool stream_backlogged() const {
+    return phase_ == Phase::streaming && queued_bytes_ >= server_->options.stream_low_water_bytes;
+  }
+  bool stream_open() const { return phase_ == Phase::streaming; }
+  void stream_on_drain(std::function<void()> drained) {
+    if (phase_ == Phase::streaming) on_drain_ = std::move(drained);
+  }
+  void stream_on_close(std::function<void()> closed);
+  void stream_finish();
+  void stream_abort();
+
  private:
+  // http: request/response exchanges; streaming: a producer feeds the body;
+  // finishing: the producer is done and the queue is flushing; closed: over.
+  enum class Phase { http, streaming, finishing, closed };
+
   void read_request() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.header_bytes_max));
@@ -78,10 +142,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     beast::error_code ignored;
     auto endpoint = stream_.socket().remote_endpoint(ignored);
     request.remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    remote_ = request.remote;
     bool keep_alive = message.keep_alive();
     server_->handler(request, [self = shared_from_this(), keep_alive](HttpResponse response) {
-      self->write_response(response, keep_alive);
+      self->respond(std::move(response), keep_alive);
     });
+  }
+
+  void respond(HttpResponse response, bool keep_alive) {
+    if (phase_ != Phase::http) {
+      spdlog::debug("api: dropped a second answer to one request from {}", remote_);
+      return;
+    }
+    if (response.stream) {
+      start_stream(std::move(response));
+    } else {
+      write_response(response, keep_alive);
+    }
   }
 
   void write_response(const HttpResponse& response, bool keep_alive) {
@@ -103,7 +180,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
                       });
   }
 
+  void start_stream(HttpResponse response);
+  void enqueue(std::string piece);
+  void pump_writes();
+  void on_written(beast::error_code error, std::size_t bytes);
+  void arm_stall_timer();
+  void watch_for_client_leaving();
+  void arm_keepalive();
+  void cut(const std::string& reason);
+
   void close() {
+    phase_ = Phase::closed;
+    stall_timer_.cancel();
+    keepalive_timer_.cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.socket().close(ignored);
@@ -113,7 +202,306 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpServer::State> server_;
+  std::string remote_;
+
+  // Streamed body state. While streaming, socket operations go to the raw
+  // socket, around the tcp_stream's idle timeout: a watch read notices the
+  // client leaving, and the stall timer bounds only writes the client does
+  // not accept.
+  Phase phase_ = Phase::http;
+  bool chunked_ = true;
+  std::uint64_t body_bytes_left_ = 0;  // Content-Length mode: declared minus written
+  std::deque<std::string> pending_;    // framed pieces not yet handed to the socket
+  std::vector<std::string> in_flight_; // pieces of the write under way
+  std::size_t queued_bytes_ = 0;       // pending_ + in_flight_
+  bool writing_ = false;
+  bool drain_armed_ = false;           // the queue reached the low-water mark since the last on_drain
+  std::uint64_t write_generation_ = 0; // a stall timer from an older write must not fire
+  std::chrono::steady_clock::time_point last_enqueue_{};
+  std::function<void()> on_drain_;
+  std::function<void()> on_close_;
+  std::array<char, 512> watch_buffer_{};
+  boost::asio::steady_timer stall_timer_;
+  boost::asio::steady_timer keepalive_timer_;
 };
+
+// The writer's link to its connection. A weak link: the connection lives
+// as long as its socket, not as long as a forgotten writer.
+class StreamSink final : public HttpStreamSink {
+ public:
+  explicit StreamSink(std::weak_ptr<Connection> connection) : connection_(std::move(connection)) {}
+  ~StreamSink() override { abort(); }
+  StreamSink(const StreamSink&) = delete;
+  StreamSink& operator=(const StreamSink&) = delete;
+
+  bool write(std::string chunk) override {
+    auto connection = connection_.lock();
+    return connection && connection->stream_write(std::move(chunk));
+  }
+  std::size_t queued_bytes() const override {
+    auto connection = connection_.lock();
+    return connection ? connection->stream_queued_bytes() : 0;
+  }
+  bool backlogged() const override {
+    auto connection = connection_.lock();
+    return connection && connection->stream_backlogged();
+  }
+  bool open() const override {
+    auto connection = connection_.lock();
+    return connection && connection->stream_open();
+  }
+  void on_drain(std::function<void()> drained) override {
+    if (auto connection = connection_.lock()) connection->stream_on_drain(std::move(drained));
+  }
+  void on_close(std::function<void()> closed) override {
+    if (auto connection = connection_.lock()) connection->stream_on_close(std::move(closed));
+  }
+  void finish() override {
+    if (auto connection = connection_.lock()) connection->stream_finish();
+    connection_.reset();
+  }
+  void abort() override {
+    if (auto connection = connection_.lock()) connection->stream_abort();
+    connection_.reset();
+  }
+
+ private:
+  std::weak_ptr<Connection> connection_;
+};
+
+void Connection::start_stream(HttpResponse response) {
+  auto start = std::move(response.stream);
+  std::optional<std::uint64_t> content_length;
+  if (auto declared = response.headers.find("Content-Length"); declared != response.headers.end()) {
+    content_length = parse_content_length(declared->second);
+    if (!content_length) {
+      spdlog::error("api: a streamed response declared a bad Content-Length '{}'", declared->second);
+      HttpResponse error;
+      error.status = 500;
+      error.headers["Content-Type"] = "application/json";
+      error.body = "{\"error\":\"internal error: bad Content-Length\"}\n";
+      write_response(error, false);
+      start(HttpStreamWriter{});
+      return;
+    }
+  }
+
+  http::response<http::empty_body> reply;
+  reply.version(11);
+  reply.result(static_cast<unsigned>(response.status));
+  reply.set(http::field::server, "taho");
+  bool event_stream = false;
+  for (const auto& [name, value] : response.headers) {
+    const auto field = http::string_to_field(name);
+    // Framing and connection handling are the server's to decide.
+    if (field == http::field::content_length || field == http::field::transfer_encoding ||
+        field == http::field::connection) {
+      continue;
+    }
+    if (field == http::field::content_type) event_stream = starts_with_ignoring_case(value, "text/event-stream");
+    reply.set(name, value);
+  }
+  if (content_length) {
+    reply.content_length(*content_length);
+  } else {
+    reply.chunked(true);
+  }
+  reply.keep_alive(false);
+  std::ostringstream head;
+  head << reply.base();
+
+  phase_ = Phase::streaming;
+  chunked_ = !content_length;
+  body_bytes_left_ = content_length.value_or(0);
+  enqueue(std::move(head).str());
+  watch_for_client_leaving();
+  if (event_stream && chunked_ && server_->options.sse_keepalive_ms > 0) arm_keepalive();
+  pump_writes();
+  start(HttpStreamWriter(std::make_unique<StreamSink>(weak_from_this())));
+}
+
+bool Connection::stream_write(std::string chunk) {
+  if (phase_ != Phase::streaming) return false;
+  if (chunk.empty()) return true;  // a zero-size chunk would end a chunked body
+  if (!chunked_ && chunk.size() > body_bytes_left_) {
+    cut("the producer wrote past its Content-Length");
+    return false;
+  }
+  std::string size_line;
+  if (chunked_) {
+    std::array<char, 20> digits{};
+    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), chunk.size(), 16).ptr;
+    size_line.assign(digits.data(), end);
+    size_line += "\r\n";
+  }
+  const std::size_t framed = size_line.size() + chunk.size() + (chunked_ ? 2 : 0);
+  if (queued_bytes_ + framed > server_->options.stream_queue_bytes_max) {
+    spdlog::warn("api: stream to {} cut: queue over stream_queue_bytes_max ({} bytes)", remote_,
+                 server_->options.stream_queue_bytes_max);
+    cut("queue over stream_queue_bytes_max");
+    return false;
+  }
+  if (chunked_) {
+    enqueue(std::move(size_line));
+    enqueue(std::move(chunk));
+    enqueue("\r\n");
+  } else {
+    body_bytes_left_ -= chunk.size();
+    enqueue(std::move(chunk));
+  }
+  pump_writes();
+  return true;
+}
+
+void Connection::stream_on_close(std::function<void()> closed) {
+  if (phase_ == Phase::streaming) on_close_ = std::move(closed);
+}
+
+void Connection::stream_finish() {
+  if (phase_ != Phase::streaming) return;
+  on_drain_ = nullptr;
+  on_close_ = nullptr;
+  phase_ = Phase::finishing;
+  if (chunked_) {
+    enqueue(std::string(kChunkTerminator));
+  } else if (body_bytes_left_ > 0) {
+    spdlog::warn("api: stream to {} finished {} bytes short of its Content-Length; closing", remote_,
+                 body_bytes_left_);
+  }
+  pump_writes();
+}
+
+void Connection::stream_abort() {
+  if (phase_ != Phase::streaming) return;
+  on_drain_ = nullptr;
+  on_close_ = nullptr;
+  cut("the producer abandoned the stream");
+}
+
+void Connection::enqueue(std::string piece) {
+  queued_bytes_ += piece.size();
+  if (queued_bytes_ >= server_->options.stream_low_water_bytes) drain_armed_ = true;
+  last_enqueue_ = std::chrono::steady_clock::now();
+  pending_.push_back(std::move(piece));
+}
+
+void Connection::pump_writes() {
+  if (writing_ || phase_ == Phase::closed || phase_ == Phase::http) return;
+  if (pending_.empty()) {
+    if (phase_ == Phase::finishing) close();
+    return;
+  }
+  std::vector<boost::asio::const_buffer> buffers;
+  std::size_t gathered = 0;
+  while (!pending_.empty() && buffers.size() < kGatherPiecesMax && gathered < kGatherBytesMax) {
+    in_flight_.push_back(std::move(pending_.front()));
+    pending_.pop_front();
+    gathered += in_flight_.back().size();
+  }
+  for (const auto& piece : in_flight_) buffers.emplace_back(piece.data(), piece.size());
+  writing_ = true;
+  arm_stall_timer();
+  // The completion condition runs before every partial write: progress
+  // re-arms the stall timer, so only a client that accepts nothing is cut.
+  boost::asio::async_write(
+      stream_.socket(), buffers,
+      [this, progress = std::size_t{0}](beast::error_code error, std::size_t transferred) mutable -> std::size_t {
+        if (error) return 0;
+        if (transferred > progress) {
+          progress = transferred;
+          arm_stall_timer();
+        }
+        return kGatherBytesMax;
+      },
+      [self = shared_from_this()](beast::error_code error, std::size_t bytes) { self->on_written(error, bytes); });
+}
+
+void Connection::arm_stall_timer() {
+  const std::uint64_t generation = ++write_generation_;
+  stall_timer_.expires_after(std::chrono::milliseconds(server_->options.idle_timeout_ms));
+  stall_timer_.async_wait([self = shared_from_this(), generation](beast::error_code error) {
+    if (error || generation != self->write_generation_ || self->phase_ == Phase::closed) return;
+    spdlog::info("api: stream to {} cut: the client accepted no data for {} ms", self->remote_,
+                 self->server_->options.idle_timeout_ms);
+    self->cut("client accepted no data within idle_timeout_ms");
+  });
+}
+
+void Connection::on_written(beast::error_code error, std::size_t bytes) {
+  writing_ = false;
+  ++write_generation_;
+  stall_timer_.cancel();
+  in_flight_.clear();
+  if (phase_ == Phase::closed) return;
+  if (error) {
+    cut("write failed: " + error.message());
+    return;
+  }
+  queued_bytes_ -= bytes;
+  if (drain_armed_ && queued_bytes_ < server_->options.stream_low_water_bytes) {
+    drain_armed_ = false;
+    if (phase_ == Phase::streaming && on_drain_) {
+      auto drained = on_drain_;  // the callback may replace or drop it, or end the stream
+      drained();
+    }
+  }
+  pump_writes();
+}
+
+// While streaming nothing is read, but a pending read is how a silent
+// stream learns that its client left. Bytes that arrive are dropped: the
+// connection closes after the stream, so nothing pipelined is served.
+void Connection::watch_for_client_leaving() {
+  stream_.socket().async_read_some(boost::asio::buffer(watch_buffer_),
+                                   [self = shared_from_this()](beast::error_code error, std::size_t) {
+                                     if (self->phase_ == Phase::closed) return;
+                                     if (error) {
+                                       self->cut(error == boost::asio::error::eof ? "the client closed the connection"
+                                                                                  : "read failed: " + error.message());
+                                       return;
+                                     }
+                                     self->watch_for_client_leaving();
+                                   });
+}
+
+void Connection::arm_keepalive() {
+  const auto interval = std::chrono::milliseconds(server_->options.sse_keepalive_ms);
+  // Due one interval after the last bytes queued; when those are still
+  // stuck in the queue, check again an interval from now rather than spin.
+  const auto now = std::chrono::steady_clock::now();
+  keepalive_timer_.expires_at(std::max(last_enqueue_ + interval, now + std::max(interval / 2, std::chrono::milliseconds(1))));
+  keepalive_timer_.async_wait([self = shared_from_this(), interval](beast::error_code error) {
+    if (error || self->phase_ != Phase::streaming) return;
+    if (self->pending_.empty() && !self->writing_ &&
+        std::chrono::steady_clock::now() - self->last_enqueue_ >= interval) {
+      self->stream_write(std::string(kSseKeepAlive));
+    }
+    if (self->phase_ == Phase::streaming) self->arm_keepalive();
+  });
+}
+
+// Ends a stream abruptly: the queue is dropped and the client sees a
+// truncated body. A producer still attached hears of it through on_close.
+void Connection::cut(const std::string& reason) {
+  if (phase_ == Phase::closed) return;
+  const bool notify = phase_ == Phase::streaming && on_close_;
+  spdlog::debug("api: stream to {} ended: {}", remote_, reason);
+  phase_ = Phase::closed;
+  pending_.clear();
+  queued_bytes_ = 0;
+  on_drain_ = nullptr;
+  stall_timer_.cancel();
+  keepalive_timer_.cancel();
+  beast::error_code ignored;
+  stream_.socket().close(ignored);
+  if (notify) {
+    boost::asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      auto closed = std::move(self->on_close_);
+      self->on_close_ = nullptr;
+      if (closed) closed();
+    });
+  }
+}
 
 }  // namespace
 

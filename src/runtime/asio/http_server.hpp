@@ -20,11 +20,22 @@ struct HttpServerOptions {
   std::size_t header_bytes_max = 16 * 1024;
   std::size_t body_bytes_max = 4 * 1024 * 1024;
   std::size_t connections_max = 256;
-  std::uint32_t idle_timeout_ms = 30'000;    // a silent client is dropped after this
+  // A silent client is dropped after this. A streamed response is exempt
+  // while its client stays connected (the server watches for it leaving);
+  // only a client that accepts no byte of it for this long is dropped.
+  std::uint32_t idle_timeout_ms = 30'000;
+  // Streamed responses (HttpResponse::stream):
+  std::size_t stream_queue_bytes_max = 8 * 1024 * 1024;  // a write past this cuts the stream
+  std::size_t stream_low_water_bytes = 256 * 1024;       // below this, on_drain lets the producer go on
+  // A text/event-stream response silent for this long gets a ": keep-alive"
+  // comment line, which SSE clients ignore; it keeps proxies and client idle
+  // timers from giving up and finds dead peers. 0 = off.
+  std::uint32_t sse_keepalive_ms = 15'000;
 };
 
 // The handler answers through the responder, now or later (e.g. after a
-// network round trip), exactly once, on the event loop's thread.
+// network round trip), exactly once, on the event loop's thread. To stream a
+// body, answer with HttpResponse::stream set (runtime/http_message.hpp).
 using HttpResponder = std::function<void(HttpResponse)>;
 using HttpHandler = std::function<void(const HttpRequest&, HttpResponder)>;
 

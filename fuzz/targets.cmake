@@ -16,4 +16,5 @@ set(TAHO_FUZZ_TARGETS
   rendezvous_message
   blob_message
   blob_client
+  tls_certificate
 )

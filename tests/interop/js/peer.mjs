@@ -73,6 +73,11 @@ async function optionalServices (opts) {
     const { gossipsub } = await import('@libp2p/gossipsub')
     services.pubsub = gossipsub()
   }
+  if (opts.mdns) {
+    // A query every second (js default: 10 s) so tests do not wait long.
+    const { mdns } = await import('@libp2p/mdns')
+    services.mdns = mdns({ interval: 1000 })
+  }
   if (opts.kad) {
     const { kadDHT, passthroughMapper } = await import('@libp2p/kad-dht')
     // Test peers live on loopback: keep those addresses (a stock node drops
@@ -80,6 +85,16 @@ async function optionalServices (opts) {
     services.dht = kadDHT({ protocol: opts.kadProtocol, clientMode: false, peerInfoMapper: passthroughMapper })
   }
   return services
+}
+
+// Optional transports, each enabled by its flag.
+async function optionalTransports (opts) {
+  const transports = []
+  if (opts.quic) {
+    const { quic } = await import('@chainsafe/libp2p-quic')
+    transports.push(quic())
+  }
+  return transports
 }
 
 async function createNode (libs, opts) {
@@ -91,7 +106,7 @@ async function createNode (libs, opts) {
   return libs.libp2p.createLibp2p({
     privateKey,
     addresses: { listen: opts.listen },
-    transports: [libs.tcp.tcp(), libs.websockets.webSockets()],
+    transports: [libs.tcp.tcp(), libs.websockets.webSockets(), ...(await optionalTransports(opts))],
     connectionEncrypters: [libs.noise.noise()],
     streamMuxers: [libs.yamux.yamux()],
     connectionManager,
@@ -148,6 +163,19 @@ const ctx = {
 
 node.addEventListener('connection:open', (evt) => emit({ event: 'connection:open', ...format.connection(evt.detail) }))
 node.addEventListener('connection:close', (evt) => emit({ event: 'connection:close', ...format.connection(evt.detail) }))
+// --mdns: what @libp2p/mdns itself heard (the node's own peer:discovery also
+// fires for peers first met through a connection). Each peer is reported
+// when first heard and when its addresses change; js does not dial it.
+if (node.services.mdns != null) {
+  const reported = new Map()
+  node.services.mdns.addEventListener('peer', (evt) => {
+    const peer = evt.detail.id.toString()
+    const addrs = evt.detail.multiaddrs.map((addr) => addr.toString())
+    if (reported.get(peer) === addrs.join(' ')) return
+    reported.set(peer, addrs.join(' '))
+    emit({ event: 'peer:discovery', peer, addrs })
+  })
+}
 node.addEventListener('peer:identify', (evt) => {
   const result = format.identifyResult(evt.detail)
   ctx.identified.record(result)

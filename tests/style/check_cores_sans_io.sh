@@ -7,7 +7,7 @@ set -u
 root=${1:?usage: $0 SOURCE_DIR}
 cd "$root" || exit 2
 
-portable_dirs=(src/base src/proto src/content/tree src/swarm)
+portable_dirs=(src/base src/proto src/content/tree src/swarm src/host src/runtime/sim)
 forbidden_includes='#\s*include\s*[<"](boost/|asio|thread>|mutex>|condition_variable>|future>|sys/socket\.h|netinet/|arpa/inet\.h|unistd\.h|fcntl\.h|sys/stat\.h|filesystem>|fstream>|iostream>|spdlog/)'
 forbidden_calls='std::chrono::(system_clock|steady_clock|high_resolution_clock)|std::this_thread|\bthrow\b|\btry\s*\{|std::rand\b|\brand\(\)|std::random_device|\btime\(nullptr\)|\bgetenv\('
 

@@ -1,0 +1,164 @@
+// The host: the node's networking as one sans-IO object. It owns the swarm
+// (connections, identify, ping, the protocol router) and the behaviours
+// that run on it — the Kademlia DHT, gossipsub and the connection manager —
+// and routes each swarm event to whoever it concerns. What no behaviour
+// claims (streams of protocols the application registered, its pings)
+// comes out of poll_event() unchanged, so the driver can serve echo, perf
+// and later blob transfers beside it.
+//
+// Driver grammar, as for the swarm: add_connection / handle_input /
+// handle_closed / handle_dial_failed / handle_timeout in; poll_output()
+// (Transmit, Close and Dial) and next_timeout() out. The Asio driver runs
+// one host on real sockets; the simulated network runs many in a process.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "host/connection_manager.hpp"
+#include "host/gossip_behaviour.hpp"
+#include "host/kad_behaviour.hpp"
+#include "swarm/swarm.hpp"
+
+namespace taho::host {
+
+struct HostOptions {
+  swarm::SwarmOptions swarm;
+  KadOptions kad;
+  GossipOptions gossip;
+  ConnectionManagerOptions connections;
+  // Which addresses the driver has a transport for (e.g. TCP and WS but
+  // not QUIC yet). Unset: everything with /tcp.
+  std::function<bool(const Multiaddr&)> can_dial;
+};
+
+using DialId = std::uint64_t;
+
+namespace host_output {
+struct Dial {
+  DialId id;
+  PeerId peer;
+  Multiaddr addr;  // ends in /p2p/<peer>
+};
+}  // namespace host_output
+using HostOutput = std::variant<swarm::swarm_output::Transmit, swarm::swarm_output::Close, host_output::Dial>;
+
+// A gossip message for one of our topics, as the application sees it.
+struct GossipMessage {
+  std::string topic;
+  PeerId author;
+  PeerId propagation_source;
+  std::uint64_t seqno = 0;
+  Bytes data;
+  Bytes id;
+};
+using HostEvent = std::variant<swarm::SwarmEvent, GossipMessage, kad_event::QueryFinished>;
+
+// One connected peer, as `taho peers` and `taho mesh` show it.
+struct PeerSummary {
+  PeerId peer;
+  Source source;
+  std::optional<Duration> keepalive_interval;
+};
+
+class Host {
+ public:
+  Host(HostOptions options, crypto::CryptoSuite& suite, Rng& rng, Instant now);
+
+  // ---- driver input
+  // `dial` is the Dial output this connection answers, if any.
+  bool add_connection(Instant now, swarm::ConnectionId id, swarm::Direction direction, const Multiaddr& local_addr,
+                      const Multiaddr& remote_addr, std::optional<PeerId> expected_peer,
+                      std::optional<DialId> dial = std::nullopt);
+  void handle_input(Instant now, swarm::ConnectionId id, ByteView bytes);
+  void handle_closed(Instant now, swarm::ConnectionId id, const std::string& reason);
+  void handle_dial_failed(Instant now, DialId dial, const std::string& reason);
+  void handle_timeout(Instant now);
+
+  // ---- commands: discovery and connections
+  void set_listen_addrs(Instant now, std::vector<Multiaddr> addrs);
+  void add_bootstrap(Instant now, const Multiaddr& addr);  // must end in /p2p/<id>
+  void add_discovered(Instant now, const PeerId& peer, const std::vector<Multiaddr>& addrs, Source source);
+  void disconnect(Instant now, const PeerId& peer);
+
+  // ---- commands: the application's own protocols (echo, perf, blob ...)
+  void register_protocol(std::string protocol) { swarm_.register_protocol(std::move(protocol)); }
+  swarm::RequestId open_stream(Instant now, const PeerId& peer, std::string protocol);
+  swarm::RequestId ping(Instant now, const PeerId& peer);
+  // Stream I/O of application streams goes to the swarm directly.
+  swarm::Swarm& swarm() { return swarm_; }
+  const swarm::Swarm& swarm() const { return swarm_; }
+  // Call after driving application streams through swarm(): collects what
+  // those calls queued.
+  void process(Instant now);
+
+  // ---- commands: DHT and gossip
+  QueryId dht_find_peer(Instant now, const PeerId& peer);
+  QueryId dht_get_providers(Instant now, const Bytes& key);
+  QueryId dht_provide(Instant now, const Bytes& key);
+  QueryId dht_put_value(Instant now, const kad::Record& record);
+  QueryId dht_get_value(Instant now, const Bytes& key);
+  Expected<void, gossipsub::SubscribeError> subscribe(Instant now, std::string_view topic);
+  void unsubscribe(Instant now, std::string_view topic);
+  Expected<Bytes, gossipsub::PublishError> publish(Instant now, std::string_view topic, ByteView data);
+
+  // ---- output
+  std::optional<HostOutput> poll_output();
+  std::optional<HostEvent> poll_event();
+  std::optional<Instant> next_timeout() const;
+
+  // ---- state
+  const PeerId& local_peer() const { return swarm_.local_peer(); }
+  const std::vector<Multiaddr>& listen_addrs() const { return listen_addrs_; }
+  const ConnectionManager& connections() const { return manager_; }
+  const KadBehaviour& dht() const { return kad_; }
+  const GossipBehaviour& gossip() const { return gossip_; }
+  std::optional<Source> source_of(const PeerId& peer) const;
+
+ private:
+  enum class Owner : std::uint8_t { app, kad, gossip };
+  struct OwnedRequest {
+    Owner owner;
+    std::uint64_t token = 0;
+  };
+
+  void on_swarm_event(Instant now, swarm::SwarmEvent& event);
+  void on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened& opened);
+  void on_stream_open_failed(Instant now, const swarm::swarm_event::StreamOpenFailed& failed);
+  void dial(Instant now, const PeerId& peer, const Multiaddr& addr);
+  void dial_failed(Instant now, DialId dial, const std::string& reason);
+  bool drain_behaviours(Instant now);
+  void emit_gossip(const gossipsub::Event& event);
+  std::vector<Multiaddr> provider_addrs() const;
+  void process_until_quiet(Instant now);
+
+  HostOptions options_;
+  swarm::Swarm swarm_;
+  Rng& rng_;
+  KadBehaviour kad_;
+  GossipBehaviour gossip_;
+  ConnectionManager manager_;
+  std::vector<Multiaddr> listen_addrs_;
+
+  swarm::RequestId next_request_ = 1;
+  std::map<swarm::RequestId, OwnedRequest> requests_;  // outbound streams of behaviours
+  std::set<swarm::RequestId> keepalive_pings_;
+  DialId next_dial_ = 1;
+  std::map<DialId, PeerId> dials_;
+  std::map<PeerId, DialId> dialing_;
+  std::map<swarm::ConnectionId, DialId> dial_connections_;
+  bool processing_ = false;
+
+  std::deque<host_output::Dial> dial_outputs_;
+  std::deque<HostEvent> events_;
+};
+
+}  // namespace taho::host

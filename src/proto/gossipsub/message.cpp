@@ -1,5 +1,7 @@
 #include "proto/gossipsub/message.hpp"
 
+#include "crypto/sha256.hpp"
+
 #include <algorithm>
 
 namespace taho::gossipsub {
@@ -17,6 +19,7 @@ std::string_view to_string(validation::Errc code) {
     case Errc::unsupported_key: return "unsupported_key";
     case Errc::key_mismatch: return "key_mismatch";
     case Errc::bad_signature: return "bad_signature";
+    case Errc::unexpected_field: return "unexpected_field";
   }
   return "unknown";
 }
@@ -66,6 +69,21 @@ Expected<PeerId, ValidationError> validate_strict(const Message& message) {
   std::copy(key->data.begin(), key->data.end(), raw.begin());
   if (!crypto::ed25519_verify(raw, signing_bytes(message), *message.signature)) return reject(Errc::bad_signature);
   return *author;
+}
+
+Expected<void, ValidationError> validate_strict_no_sign(const Message& message) {
+  const char* field = message.from        ? "from"
+                      : message.seqno     ? "seqno"
+                      : message.signature ? "signature"
+                      : message.key       ? "key"
+                                          : nullptr;
+  if (field != nullptr) return unexpected(ValidationError{validation::Errc::unexpected_field, field});
+  return {};
+}
+
+Bytes content_message_id(const Message& message) {
+  const auto digest = crypto::sha256(message.data);
+  return Bytes(digest.begin(), digest.end());
 }
 
 Bytes message_id(const Message& message) {

@@ -32,6 +32,7 @@ enum class Errc {
   unsupported_key,    // a key type we cannot verify (only Ed25519 for now)
   key_mismatch,       // `key` does not hash to `from`
   bad_signature,      // the signature does not verify
+  unexpected_field,   // StrictNoSign: `from`, `seqno`, `signature` or `key` present
 };
 }  // namespace validation
 using ValidationError = Error<validation::Errc>;
@@ -46,8 +47,18 @@ Message sign_message(const crypto::Ed25519KeyPair& key, std::string_view topic, 
 // Checks a received message against StrictSign; returns its author.
 Expected<PeerId, ValidationError> validate_strict(const Message& message);
 
+// The StrictNoSign policy (same spec section, js `StrictNoSign`): messages
+// carry only data and topic; any of from/seqno/signature/key is rejected.
+// For closed networks that authenticate at another layer, and for large
+// simulations where per-message signature checks dominate the run time.
+enum class SignaturePolicy : std::uint8_t { strict_sign, strict_no_sign };
+Expected<void, ValidationError> validate_strict_no_sign(const Message& message);
+
 // js-libp2p's default message id: protobuf(public key) ‖ seqno. Use on
 // validated messages (both fields then exist); absent fields count as empty.
 Bytes message_id(const Message& message);
+// js-libp2p's message id under StrictNoSign: SHA-256 of the data, so the
+// same data published twice is one message.
+Bytes content_message_id(const Message& message);
 
 }  // namespace taho::gossipsub

@@ -145,5 +145,32 @@ TEST(GossipsubMessage, ValidatesAMessageSignedElsewhere) {
   EXPECT_EQ(sign_message(key, "t", to_bytes("hello gossip"), 5), message);
 }
 
+TEST(GossipsubMessage, StrictNoSignAcceptsOnlyDataAndTopic) {
+  Message plain;
+  plain.data = to_bytes("data");
+  plain.topic = "t";
+  EXPECT_TRUE(validate_strict_no_sign(plain).has_value());
+  const Message signed_message = sign_message(key_from(3), "t", to_bytes("data"), 1);
+  for (int field = 0; field < 4; ++field) {
+    Message carrying = plain;
+    if (field == 0) carrying.from = signed_message.from;
+    if (field == 1) carrying.seqno = signed_message.seqno;
+    if (field == 2) carrying.signature = signed_message.signature;
+    if (field == 3) carrying.key = Bytes{};  // present, even empty, is refused
+    const auto result = validate_strict_no_sign(carrying);
+    ASSERT_FALSE(result.has_value()) << field;
+    EXPECT_EQ(result.error().code, validation::Errc::unexpected_field);
+  }
+}
+
+TEST(GossipsubMessage, ContentIdIsSha256OfTheData) {
+  Message message;
+  message.data = to_bytes("abc");
+  message.topic = "ignored";
+  EXPECT_EQ(to_hex(content_message_id(message)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  message.topic = "other";
+  EXPECT_EQ(to_hex(content_message_id(message)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 }  // namespace
 }  // namespace taho::gossipsub

@@ -1,6 +1,7 @@
 #include "proto/gossipsub/router.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace taho::gossipsub {
@@ -29,11 +30,15 @@ Router::Router(const crypto::Ed25519KeyPair& key, Rng& rng, Instant now, Options
       rng_(rng),
       options_(std::move(options)),
       next_seqno_(rng.next_u64()),
+      next_housekeeping_(now + options_.heartbeat_initial_delay),
+      scores_(options_.score_params),
+      adaptive_(options_.adaptive),
+      current_interval_(options_.heartbeat_interval),
       next_heartbeat_(now + options_.heartbeat_initial_delay) {
   mcache_windows_.emplace_back();
 }
 
-double Router::score(const PeerId& /*peer*/) const { return 0.0; }
+double Router::score(const PeerId& peer) const { return options_.scoring ? scores_.score(peer) : 0.0; }
 
 // ---------------------------------------------------------------- peers
 
@@ -45,6 +50,7 @@ void Router::add_peer(Instant /*now*/, const PeerId& peer, Protocol protocol) {
       return;
     }
     found = peers_.emplace(peer, PeerState{}).first;
+    scores_.add_peer(peer);
   }
   found->second.protocol = protocol;
   if (subscriptions_.empty()) return;
@@ -53,8 +59,12 @@ void Router::add_peer(Instant /*now*/, const PeerId& peer, Protocol protocol) {
   enqueue(peer, std::move(hello));
 }
 
-void Router::remove_peer(Instant /*now*/, const PeerId& peer) {
-  peers_.erase(peer);
+void Router::remove_peer(Instant now, const PeerId& peer) {
+  if (peers_.erase(peer) == 0) return;
+  ++signals_.churn;
+  // The score keeps counting the departed mesh as pruned (P3b) and is
+  // retained, so reconnecting does not reset it.
+  scores_.remove_peer(now, peer);
   for (auto& [topic, members] : mesh_) members.erase(peer);
   for (auto& [topic, members] : fanout_) members.erase(peer);
 }
@@ -67,13 +77,18 @@ void Router::handle_rpc(Instant now, const PeerId& peer, const Rpc& rpc) {
     ++stats_.unknown_peer_rpcs;
     return;
   }
+  // Graylisted (v1.1): a peer this far below zero gets no attention at all.
+  if (score(peer) < options_.score_thresholds.graylist_threshold) {
+    ++stats_.graylisted_rpcs;
+    return;
+  }
   PeerState& state = found->second;
-  handle_subscriptions(peer, state, rpc.subscriptions);
+  handle_subscriptions(now, peer, state, rpc.subscriptions);
   for (const auto& message : rpc.publish) handle_message(now, peer, message);
   if (!rpc.control) return;
   const ControlMessage& control = *rpc.control;
   Rpc reply;
-  handle_ihave(peer, state, control.ihave, reply);
+  handle_ihave(now, peer, state, control.ihave, reply);
   handle_iwant(peer, state, control.iwant, reply);
   handle_graft(now, peer, state, control.graft, reply);
   handle_prune(now, peer, control.prune);
@@ -81,7 +96,8 @@ void Router::handle_rpc(Instant now, const PeerId& peer, const Rpc& rpc) {
   if (!reply.empty()) enqueue(peer, std::move(reply));
 }
 
-void Router::handle_subscriptions(const PeerId& peer, PeerState& state, const std::vector<SubOpts>& subscriptions) {
+void Router::handle_subscriptions(Instant /*now*/, const PeerId& peer, PeerState& state,
+                                  const std::vector<SubOpts>& subscriptions) {
   for (const auto& sub : subscriptions) {
     if (sub.subscribe) {
       if (state.topics.count(sub.topic) != 0) continue;
@@ -93,7 +109,7 @@ void Router::handle_subscriptions(const PeerId& peer, PeerState& state, const st
       emit(PeerSubscribed{peer, sub.topic});
     } else {
       if (state.topics.erase(sub.topic) == 0) continue;
-      if (auto mesh = mesh_.find(sub.topic); mesh != mesh_.end()) mesh->second.erase(peer);
+      if (auto mesh = mesh_.find(sub.topic); mesh != mesh_.end()) mesh_remove(sub.topic, mesh->second, peer);
       if (auto fanout = fanout_.find(sub.topic); fanout != fanout_.end()) fanout->second.erase(peer);
       emit(PeerUnsubscribed{peer, sub.topic});
     }
@@ -105,30 +121,154 @@ void Router::handle_message(Instant now, const PeerId& peer, const Message& mess
     ++stats_.unsubscribed_topic_messages;
     return;
   }
-  const MessageId id = id_key(message_id(message));
+  const bool signed_policy = options_.signature_policy == SignaturePolicy::strict_sign;
+  const MessageId id = id_of(message);
   if (seen_.count(id) != 0) {
     ++stats_.duplicate_messages;
+    handle_duplicate(now, peer, id);
     return;
   }
-  auto author = validate_strict(message);
-  if (!author) {
+  PeerId author = peer;
+  if (signed_policy) {
+    auto signer = validate_strict(message);
+    if (!signer) {
+      ++stats_.invalid_messages;
+      // A key type we cannot verify is our limit, not the relayer's fault.
+      if (signer.error().code != validation::Errc::unsupported_key) scores_.invalid_delivery(peer, message.topic);
+      emit(InvalidMessage{peer, std::move(signer).error()});
+      return;
+    }
+    author = std::move(*signer);
+  } else if (auto valid = validate_strict_no_sign(message); !valid) {
     ++stats_.invalid_messages;
-    emit(InvalidMessage{peer, std::move(author).error()});
+    scores_.invalid_delivery(peer, message.topic);
+    emit(InvalidMessage{peer, std::move(valid).error()});
     return;
   }
-  if (*author == local_) {  // our own message, relayed back after it left the seen cache
+  if (signed_policy && author == local_) {  // our own message, relayed back after it left the seen cache
     ++stats_.duplicate_messages;
     return;
   }
   remember(now, id);
+  ++signals_.new_messages;
+  if (promises_.erase(id) != 0) {  // the mesh missed it; gossip repaired
+    ++signals_.promises_due;
+    ++signals_.iwant_requested;
+    ++stats_.iwant_repairs;
+  }
   // v1.2: tell the mesh early so large messages are not sent to us twice.
   if (message.data.size() >= options_.idontwant_message_bytes_min) send_idontwant(id, message.topic, peer);
-  cache(id, message);
-  emit(Delivered{peer, *author, id_bytes(id), message});
-  forward(message, id, {peer, *author});
+  record_delivery(now, id, message.topic, peer);
+  if (!options_.validate_messages) {
+    accept_message(now, id, message, peer, author);
+    return;
+  }
+  if (pending_.size() >= options_.pending_validations_max) {
+    ++stats_.validations_dropped;
+    deliveries_[id].status = DeliveryStatus::ignored;
+    return;
+  }
+  pending_.emplace(id, PendingValidation{message, peer, author, now + options_.validation_timeout});
+  emit(ValidationRequired{peer, std::move(author), id_bytes(id), message});
 }
 
-void Router::handle_ihave(const PeerId& /*peer: for IWANT promises, with scoring*/, PeerState& state, const std::vector<ControlIHave>& ihaves, Rpc& reply) {
+void Router::handle_duplicate(Instant now, const PeerId& peer, const MessageId& id) {
+  if (promises_.erase(id) != 0) ++signals_.promises_due;  // whoever delivered it, the promise is kept
+  const auto found = deliveries_.find(id);
+  if (found == deliveries_.end()) return;
+  DeliveryRecord& record = found->second;
+  if (std::find(record.peers.begin(), record.peers.end(), peer) != record.peers.end()) return;
+  switch (record.status) {
+    case DeliveryStatus::pending:
+      record.peers.push_back(peer);
+      break;
+    case DeliveryStatus::valid:
+      // A mesh peer that was only a little late still did its job (P3).
+      if (now - record.validated_at <= options_.score_params.topic(record.topic).mesh_message_deliveries_window) {
+        scores_.near_first_delivery(peer, record.topic);
+        record.peers.push_back(peer);
+      }
+      break;
+    case DeliveryStatus::invalid:
+      scores_.invalid_delivery(peer, record.topic);
+      record.peers.push_back(peer);
+      break;
+    case DeliveryStatus::ignored:
+      break;
+  }
+}
+
+void Router::accept_message(Instant now, const MessageId& id, const Message& message, const PeerId& source,
+                            const PeerId& author) {
+  // Whoever sent it to us already has it; pointers, as this runs for every
+  // message and copying peer ids into a set showed in profiles.
+  std::vector<const PeerId*> exclude{&source, &author};
+  if (auto found = deliveries_.find(id); found != deliveries_.end()) {
+    DeliveryRecord& record = found->second;
+    record.status = DeliveryStatus::valid;
+    record.validated_at = now;
+    for (std::size_t i = 0; i < record.peers.size(); ++i) {
+      if (i == 0) scores_.first_delivery(record.peers[i], record.topic);
+      else scores_.near_first_delivery(record.peers[i], record.topic);
+      exclude.push_back(&record.peers[i]);
+    }
+  }
+  cache(id, message);
+  emit(Delivered{source, author, id_bytes(id), message});
+  forward(message, id, exclude);
+}
+
+bool Router::report_validation(Instant now, ByteView raw_id, Verdict verdict) {
+  const MessageId id = id_key(raw_id);
+  const auto found = pending_.find(id);
+  if (found == pending_.end()) return false;
+  PendingValidation pending = std::move(found->second);
+  pending_.erase(found);
+  const auto record = deliveries_.find(id);
+  switch (verdict) {
+    case Verdict::accept:
+      accept_message(now, id, pending.message, pending.source, pending.author);
+      break;
+    case Verdict::reject:
+      ++stats_.validations_rejected;
+      if (record != deliveries_.end()) {
+        record->second.status = DeliveryStatus::invalid;
+        for (const auto& peer : record->second.peers) scores_.invalid_delivery(peer, record->second.topic);
+      }
+      break;
+    case Verdict::ignore:
+      ++stats_.validations_ignored;
+      if (record != deliveries_.end()) {
+        record->second.status = DeliveryStatus::ignored;
+        record->second.peers.clear();
+      }
+      break;
+  }
+  return true;
+}
+
+void Router::set_application_score(const PeerId& peer, double value) { scores_.set_application_score(peer, value); }
+
+void Router::set_peer_ip(const PeerId& peer, std::string ip) {
+  if (peers_.count(peer) == 0) return;
+  scores_.set_ip(peer, std::move(ip));
+}
+
+void Router::report_link_quality(const PeerId& peer, double loss_fraction, Duration rtt) {
+  const auto found = peers_.find(peer);
+  if (found == peers_.end()) return;
+  found->second.link_loss = std::isfinite(loss_fraction) ? std::clamp(loss_fraction, 0.0, 1.0) : 0.0;
+  found->second.link_rtt = std::max(rtt, Duration{0});
+  found->second.link_reported = true;
+}
+
+void Router::handle_ihave(Instant now, const PeerId& peer, PeerState& state, const std::vector<ControlIHave>& ihaves,
+                          Rpc& reply) {
+  if (ihaves.empty()) return;
+  if (score(peer) < options_.score_thresholds.gossip_threshold) {
+    ++stats_.gossip_refused;
+    return;
+  }
   std::vector<Bytes> wanted;
   std::unordered_set<MessageId> asked;
   for (const auto& ihave : ihaves) {
@@ -140,16 +280,29 @@ void Router::handle_ihave(const PeerId& /*peer: for IWANT promises, with scoring
     ++state.ihave_this_heartbeat;
     for (const auto& raw_id : ihave.message_ids) {
       if (state.iwant_ids_this_heartbeat >= options_.iwant_ids_per_peer_per_heartbeat_max) break;
+      if (seen_.count(as_text(raw_id)) != 0) continue;
       MessageId id = id_key(raw_id);
-      if (seen_.count(id) != 0 || !asked.insert(id).second) continue;
+      if (!asked.insert(id).second) continue;
       ++state.iwant_ids_this_heartbeat;
       wanted.push_back(raw_id);
+      // The peer promised this message: if it never comes, that is P7.
+      if (promises_.count(id) != 0) continue;
+      if (promises_.size() >= options_.iwant_promises_max) {
+        ++stats_.iwant_promises_dropped;
+        continue;
+      }
+      promises_.emplace(std::move(id), Promise{peer, now + options_.iwant_followup_time});
     }
   }
   if (!wanted.empty()) control_of(reply).iwant.push_back({std::move(wanted)});
 }
 
 void Router::handle_iwant(const PeerId& peer, PeerState& state, const std::vector<ControlIWant>& iwants, Rpc& reply) {
+  if (iwants.empty()) return;
+  if (score(peer) < options_.score_thresholds.gossip_threshold) {
+    ++stats_.gossip_refused;
+    return;
+  }
   // Keep the reply one RPC the peer will accept.
   const std::size_t reply_bytes_max = options_.rpc_limits.rpc_bytes_max / 2;
   std::size_t reply_bytes = 0;
@@ -157,9 +310,9 @@ void Router::handle_iwant(const PeerId& peer, PeerState& state, const std::vecto
   for (const auto& iwant : iwants) {
     for (const auto& raw_id : iwant.message_ids) {
       if (reply.publish.size() >= options_.iwant_replies_per_rpc_max) return;
-      MessageId id = id_key(raw_id);
-      const auto cached = mcache_.find(id);
-      if (cached == mcache_.end() || state.dont_want.count(id) != 0 || !answered.insert(id).second) continue;
+      const auto cached = mcache_.find(as_text(raw_id));
+      if (cached == mcache_.end() || state.dont_want.count(as_text(raw_id)) != 0) continue;
+      if (!answered.insert(cached->first).second) continue;
       // A peer asking again and again for one message is amplifying, not missing it.
       std::size_t& served = cached->second.served[peer];
       if (served >= options_.gossip_retransmission) {
@@ -180,32 +333,51 @@ void Router::handle_graft(Instant now, const PeerId& peer, PeerState& state, con
   for (const auto& graft : grafts) {
     if (!subscribed(graft.topic)) {
       ++stats_.grafts_refused;
-      control_of(reply).prune.push_back(make_prune(graft.topic, state));
+      control_of(reply).prune.push_back(make_prune(graft.topic, peer, state));
       continue;
     }
     auto& mesh = mesh_[graft.topic];
     if (mesh.count(peer) != 0) continue;
-    // A GRAFT during backoff, or into a full mesh, is answered with PRUNE
-    // (gossipsub v1.1; scoring will add the behaviour penalty).
-    if (in_backoff(now, graft.topic, peer) || mesh.size() >= options_.mesh_n_high || score(peer) < 0) {
+    // A GRAFT during backoff, or into a full mesh, is answered with PRUNE;
+    // during backoff it is also misbehaviour (v1.1, P7).
+    const bool backing_off = in_backoff(now, graft.topic, peer);
+    if (backing_off) {
+      ++stats_.graft_backoff_violations;
+      scores_.add_penalty(peer, 1);
+    }
+    if (backing_off || mesh.size() >= options_.mesh_n_high || score(peer) < 0) {
       ++stats_.grafts_refused;
-      control_of(reply).prune.push_back(make_prune(graft.topic, state));
+      control_of(reply).prune.push_back(make_prune(graft.topic, peer, state));
       continue;
     }
-    mesh.insert(peer);
+    mesh_add(now, graft.topic, mesh, peer);
   }
 }
 
 void Router::handle_prune(Instant now, const PeerId& peer, const std::vector<ControlPrune>& prunes) {
   for (const auto& prune : prunes) {
     auto mesh = mesh_.find(prune.topic);
-    if (mesh != mesh_.end()) mesh->second.erase(peer);
+    if (mesh != mesh_.end()) mesh_remove(prune.topic, mesh->second, peer);
     // Only topics we take part in get a backoff entry, so a peer cannot grow the map.
     if (!subscribed(prune.topic) && fanout_.count(prune.topic) == 0) continue;
     const Duration backoff = prune.backoff ? std::chrono::seconds(std::min(*prune.backoff, prune_backoff_seconds_max))
                                            : options_.prune_backoff;
     add_backoff(now, prune.topic, peer, backoff);
-    // Peer exchange (prune.peers) is off, as in js-libp2p's defaults.
+    if (prune.peers.empty()) continue;
+    // Peer exchange (v1.1): only from peers we have reason to trust.
+    if (score(peer) < options_.score_thresholds.accept_px_threshold) {
+      ++stats_.px_refused;
+      continue;
+    }
+    PeerExchange exchange{peer, prune.topic, {}};
+    for (const auto& info : prune.peers) {
+      if (!info.peer_id) continue;
+      auto named = PeerId::from_bytes(*info.peer_id);
+      if (!named || *named == local_ || peers_.count(*named) != 0) continue;
+      exchange.peers.push_back(std::move(*named));
+    }
+    ++stats_.px_accepted;
+    if (!exchange.peers.empty()) emit(std::move(exchange));
   }
 }
 
@@ -216,7 +388,7 @@ void Router::handle_idontwant(PeerState& state, const std::vector<ControlIDontWa
         ++stats_.idontwant_ignored;
         continue;
       }
-      state.dont_want[id_key(raw_id)] = heartbeats_ + options_.idontwant_heartbeats;
+      state.dont_want[id_key(raw_id)] = housekeeping_ticks_ + options_.idontwant_heartbeats;
     }
   }
 }
@@ -238,7 +410,7 @@ Expected<void, SubscribeError> Router::subscribe(Instant now, std::string_view t
   std::set<PeerId> mesh;
   if (auto fanout = fanout_.find(topic); fanout != fanout_.end()) {
     for (const auto& peer : fanout->second) {
-      if (mesh.size() < options_.mesh_n && !in_backoff(now, topic, peer)) mesh.insert(peer);
+      if (mesh.size() < options_.mesh_n && !in_backoff(now, topic, peer) && score(peer) >= 0) mesh.insert(peer);
     }
     fanout_.erase(fanout);
     fanout_last_publish_.erase(topic);
@@ -249,12 +421,13 @@ Expected<void, SubscribeError> Router::subscribe(Instant now, std::string_view t
     });
     mesh.insert(more.begin(), more.end());
   }
+  auto& joined = mesh_[topic];
   for (const auto& peer : mesh) {
+    mesh_add(now, topic, joined, peer);
     Rpc graft;
     control_of(graft).graft.push_back({topic});
     enqueue(peer, std::move(graft));
   }
-  mesh_[topic] = std::move(mesh);
   return {};
 }
 
@@ -268,10 +441,11 @@ void Router::unsubscribe(Instant now, std::string_view topic_view) {
   }
   if (auto mesh = mesh_.find(topic); mesh != mesh_.end()) {
     for (const auto& peer : mesh->second) {
+      scores_.prune(peer, topic);
       const auto state = peers_.find(peer);
       if (state == peers_.end()) continue;
       Rpc prune;
-      control_of(prune).prune.push_back(make_prune(topic, state->second));
+      control_of(prune).prune.push_back(make_prune(topic, peer, state->second));
       enqueue(peer, std::move(prune));
       add_backoff(now, topic, peer, options_.prune_backoff);
     }
@@ -286,8 +460,15 @@ Expected<Bytes, PublishError> Router::publish(Instant now, std::string_view topi
   if (!joined && fanout_.count(topic) == 0 && fanout_.size() >= options_.fanout_topics_max) {
     return unexpected(PublishError{publish::Errc::too_many_topics});
   }
-  Message message = sign_message(key_, topic, data, next_seqno_++);
-  const MessageId id = id_key(message_id(message));
+  const bool signed_policy = options_.signature_policy == SignaturePolicy::strict_sign;
+  Message message;
+  if (signed_policy) {
+    message = sign_message(key_, topic, data, next_seqno_++);
+  } else {
+    message.data = Bytes(data.begin(), data.end());
+    message.topic = topic;
+  }
+  const MessageId id = id_of(message);
   if (seen_.count(id) != 0) return unexpected(PublishError{publish::Errc::duplicate});
 
   std::set<PeerId> recipients;
@@ -296,7 +477,7 @@ Expected<Bytes, PublishError> Router::publish(Instant now, std::string_view topi
     auto& fanout = fanout_[topic];
     if (fanout.size() < options_.mesh_n) {
       const auto more = pick_peers(topic, options_.mesh_n - fanout.size(), [&](const PeerId& peer, const PeerState&) {
-        return fanout.count(peer) == 0 && score(peer) >= 0;
+        return fanout.count(peer) == 0 && score(peer) >= options_.score_thresholds.publish_threshold;
       });
       fanout.insert(more.begin(), more.end());
     }
@@ -308,7 +489,9 @@ Expected<Bytes, PublishError> Router::publish(Instant now, std::string_view topi
   if (options_.flood_publish) {
     // v1.1 flood publishing: our own messages go to every peer in the topic.
     for (const auto& [peer, state] : peers_) {
-      if (state.topics.count(topic) != 0 && score(peer) >= 0) recipients.insert(peer);
+      if (state.topics.count(topic) != 0 && score(peer) >= options_.score_thresholds.publish_threshold) {
+        recipients.insert(peer);
+      }
     }
   }
   if (recipients.empty()) {
@@ -370,18 +553,78 @@ std::vector<PeerId> Router::topic_peers(std::string_view topic) const {
 void Router::handle_timeout(Instant now) {
   if (!next_heartbeat_ || now < *next_heartbeat_) return;
   heartbeat(now);
-  next_heartbeat_ = now + options_.heartbeat_interval;
+  next_heartbeat_ = now + current_interval_;
 }
 
 void Router::heartbeat(Instant now) {
   ++heartbeats_;
+  if (options_.scoring) scores_.refresh(now);
+  check_promises(now);
+  expire_validations(now);
+  // The mesh as the last interval left it, before repairs, is a signal for
+  // the adaptive heartbeat. Only a shortfall that grafting can fix counts:
+  // a small network, or peers in backoff, are not helped by beating faster.
+  signals_.mesh_deficit = 0;
+  for (const auto& entry : mesh_) {
+    const std::string& topic = entry.first;
+    const std::set<PeerId>& mesh = entry.second;
+    if (options_.mesh_n_low == 0 || mesh.size() >= options_.mesh_n_low) continue;
+    std::size_t attainable = mesh.size();
+    for (const auto& [peer, state] : peers_) {
+      if (attainable >= options_.mesh_n_low) break;
+      if (state.topics.count(topic) != 0 && mesh.count(peer) == 0 && !in_backoff(now, topic, peer) && score(peer) >= 0) {
+        ++attainable;
+      }
+    }
+    const double deficit = static_cast<double>(attainable - mesh.size()) / static_cast<double>(options_.mesh_n_low);
+    signals_.mesh_deficit = std::max(signals_.mesh_deficit, deficit);
+  }
   // Control for one peer travels in one RPC.
   std::map<PeerId, Rpc> batch;
   maintain_mesh(now, batch);
   maintain_fanout(now);
   emit_gossip(batch);
   for (auto& [peer, rpc] : batch) enqueue(peer, std::move(rpc));
+  // Cache windows and budgets run on the configured interval even when the
+  // heartbeat is faster, so messages stay retrievable as long as configured.
+  if (now >= next_housekeeping_) {
+    housekeeping(now);
+    next_housekeeping_ = now + options_.heartbeat_interval;
+  }
+  current_interval_ = options_.adaptive_heartbeat ? adapt_interval() : options_.heartbeat_interval;
+  signals_ = {};
+}
 
+void Router::check_promises(Instant now) {
+  std::map<PeerId, double> broken;
+  for (auto promise = promises_.begin(); promise != promises_.end();) {
+    if (promise->second.deadline > now) {
+      ++promise;
+      continue;
+    }
+    broken[promise->second.peer] += 1;
+    ++signals_.promises_broken;
+    ++stats_.broken_promises;
+    promise = promises_.erase(promise);
+  }
+  for (const auto& [peer, count] : broken) scores_.add_penalty(peer, count);
+  signals_.promises_due += signals_.promises_broken;
+}
+
+void Router::expire_validations(Instant now) {
+  std::erase_if(pending_, [&](const auto& entry) {
+    if (entry.second.deadline > now) return false;
+    ++stats_.validations_timed_out;
+    if (auto record = deliveries_.find(entry.first); record != deliveries_.end()) {
+      record->second.status = DeliveryStatus::ignored;
+      record->second.peers.clear();
+    }
+    return true;
+  });
+}
+
+void Router::housekeeping(Instant now) {
+  ++housekeeping_ticks_;
   // Shift the message cache: the oldest window falls out.
   mcache_windows_.emplace_front();
   while (mcache_windows_.size() > std::max<std::size_t>(options_.mcache_windows, 1)) {
@@ -392,49 +635,127 @@ void Router::heartbeat(Instant now) {
     seen_.erase(seen_order_.front().second);
     seen_order_.pop_front();
   }
+  // Delivery records live as long as seen entries; a valid message's list
+  // of senders is only needed within the P3 window.
+  while (!deliveries_order_.empty()) {
+    const auto record = deliveries_.find(deliveries_order_.front());
+    if (record != deliveries_.end() && record->second.first_seen + options_.seen_ttl > now) break;
+    if (record != deliveries_.end() && pending_.count(record->first) == 0) deliveries_.erase(record);
+    deliveries_order_.pop_front();
+  }
+  for (auto& [id, record] : deliveries_) {
+    if (record.status == DeliveryStatus::valid && !record.peers.empty() &&
+        now - record.validated_at > options_.score_params.topic(record.topic).mesh_message_deliveries_window) {
+      record.peers.clear();
+      record.peers.shrink_to_fit();
+    }
+  }
   for (auto topic = backoff_.begin(); topic != backoff_.end();) {
     std::erase_if(topic->second, [&](const auto& entry) { return entry.second <= now; });
     topic = topic->second.empty() ? backoff_.erase(topic) : std::next(topic);
   }
   for (auto& [peer, state] : peers_) {
-    std::erase_if(state.dont_want, [&](const auto& entry) { return entry.second <= heartbeats_; });
+    std::erase_if(state.dont_want, [&](const auto& entry) { return entry.second <= housekeeping_ticks_; });
     state.ihave_this_heartbeat = 0;
     state.iwant_ids_this_heartbeat = 0;
   }
 }
 
+Duration Router::adapt_interval() {
+  // Losing peers is the churn that hurts; a small network is judged
+  // against D so one departure among three peers is not a crisis.
+  signals_.peers = std::max(peers_.size() + signals_.churn, options_.mesh_n);
+  // Link quality of the peers that carry our messages: the mesh.
+  std::set<PeerId> carriers;
+  for (const auto& [topic, mesh] : mesh_) carriers.insert(mesh.begin(), mesh.end());
+  double loss_sum = 0;
+  std::vector<Duration> rtts;
+  for (const auto& peer : carriers) {
+    const auto state = peers_.find(peer);
+    if (state == peers_.end() || !state->second.link_reported) continue;
+    loss_sum += state->second.link_loss;
+    rtts.push_back(state->second.link_rtt);
+  }
+  if (!rtts.empty()) {
+    signals_.link_loss = loss_sum / static_cast<double>(rtts.size());
+    std::nth_element(rtts.begin(), rtts.begin() + static_cast<std::ptrdiff_t>(rtts.size() / 2), rtts.end());
+    signals_.link_rtt = rtts[rtts.size() / 2];
+  }
+  return adaptive_.next_interval(options_.heartbeat_interval, signals_);
+}
+
 void Router::maintain_mesh(Instant now, std::map<PeerId, Rpc>& batch) {
+  const bool opportunistic_round = options_.scoring && options_.opportunistic_graft_heartbeats != 0 &&
+                                   heartbeats_ % options_.opportunistic_graft_heartbeats == 0;
   for (auto& entry : mesh_) {
     // Named references, not structured bindings: lambdas below capture them.
     const std::string& topic = entry.first;
     std::set<PeerId>& mesh = entry.second;
-    std::erase_if(mesh, [&](const PeerId& peer) {
+    std::vector<PeerId> leaving;
+    for (const auto& peer : mesh) {
       const auto state = peers_.find(peer);
-      return state == peers_.end() || state->second.topics.count(topic) == 0 || score(peer) < 0;
-    });
+      if (state == peers_.end() || state->second.topics.count(topic) == 0) {
+        leaving.push_back(peer);
+      } else if (score(peer) < 0) {
+        // v1.1: a negative score is reason enough to leave the mesh.
+        leaving.push_back(peer);
+        ++stats_.pruned_for_score;
+        control_of(batch[peer]).prune.push_back(make_prune(topic, peer, state->second));
+        add_backoff(now, topic, peer, options_.prune_backoff);
+      }
+    }
+    for (const auto& peer : leaving) mesh_remove(topic, mesh, peer);
     if (mesh.size() < options_.mesh_n_low) {
       const auto more = pick_peers(topic, options_.mesh_n - mesh.size(), [&](const PeerId& peer, const PeerState&) {
         return mesh.count(peer) == 0 && !in_backoff(now, topic, peer) && score(peer) >= 0;
       });
       for (const auto& peer : more) {
-        mesh.insert(peer);
+        mesh_add(now, topic, mesh, peer);
         control_of(batch[peer]).graft.push_back({topic});
       }
     }
     if (mesh.size() > options_.mesh_n_high) {
-      // Without scores, keep a random D (v1.1 would keep the best D_score
-      // and D_out outbound peers first).
+      // Keep the best D_score by score, then a random rest up to D (v1.1;
+      // D_out needs connection direction, which the router is not told).
       std::vector<PeerId> members(mesh.begin(), mesh.end());
       for (std::size_t i = members.size() - 1; i > 0; --i) {
         std::swap(members[i], members[rng_.next_u64() % (i + 1)]);
       }
+      if (options_.scoring) {
+        const std::size_t best = std::min(options_.mesh_n_score, options_.mesh_n);
+        std::stable_sort(members.begin(), members.end(),
+                         [&](const PeerId& a, const PeerId& b) { return score(a) > score(b); });
+        for (std::size_t i = members.size() - 1; i > best; --i) {
+          std::swap(members[i], members[best + rng_.next_u64() % (i - best + 1)]);
+        }
+      }
       for (std::size_t i = options_.mesh_n; i < members.size(); ++i) {
         const PeerId& peer = members[i];
-        mesh.erase(peer);
-        control_of(batch[peer]).prune.push_back(make_prune(topic, peers_.at(peer)));
+        mesh_remove(topic, mesh, peer);
+        control_of(batch[peer]).prune.push_back(make_prune(topic, peer, peers_.at(peer)));
         add_backoff(now, topic, peer, options_.prune_backoff);
       }
     }
+    if (opportunistic_round && mesh.size() > 1) graft_opportunistically(now, topic, mesh, batch);
+  }
+}
+
+void Router::graft_opportunistically(Instant now, const std::string& topic, std::set<PeerId>& mesh,
+                                     std::map<PeerId, Rpc>& batch) {
+  // v1.1: a mesh whose median peer scores poorly takes in a few better
+  // peers, so a mesh captured by mediocre (or sybil) peers can recover.
+  std::vector<double> scores;
+  for (const auto& peer : mesh) scores.push_back(score(peer));
+  std::nth_element(scores.begin(), scores.begin() + static_cast<std::ptrdiff_t>(scores.size() / 2), scores.end());
+  const double median = scores[scores.size() / 2];
+  if (median >= options_.score_thresholds.opportunistic_graft_threshold) return;
+  const auto better = pick_peers(topic, options_.opportunistic_graft_peers, [&](const PeerId& peer, const PeerState&) {
+    return mesh.count(peer) == 0 && !in_backoff(now, topic, peer) && score(peer) > median;
+  });
+  for (const auto& peer : better) {
+    ++stats_.opportunistic_grafts;
+    mesh_add(now, topic, mesh, peer);
+    control_of(batch[peer]).graft.push_back({topic});
   }
 }
 
@@ -454,7 +775,7 @@ void Router::maintain_fanout(Instant now) {
     });
     if (members.size() < options_.mesh_n) {
       const auto more = pick_peers(name, options_.mesh_n - members.size(), [&](const PeerId& peer, const PeerState&) {
-        return members.count(peer) == 0 && score(peer) >= 0;
+        return members.count(peer) == 0 && score(peer) >= options_.score_thresholds.publish_threshold;
       });
       members.insert(more.begin(), more.end());
     }
@@ -485,7 +806,7 @@ void Router::emit_gossip(std::map<PeerId, Rpc>& batch) {
     const auto targets = pick_peers(topic, options_.gossip_lazy, [&](const PeerId& peer, const PeerState&) {
       const bool in_mesh = mesh != mesh_.end() && mesh->second.count(peer) != 0;
       const bool in_fanout = fanout != fanout_.end() && fanout->second.count(peer) != 0;
-      return !in_mesh && !in_fanout && score(peer) >= 0;
+      return !in_mesh && !in_fanout && score(peer) >= options_.score_thresholds.gossip_threshold;
     });
     for (const auto& peer : targets) control_of(batch[peer]).ihave.push_back({topic, ids});
   }
@@ -493,11 +814,11 @@ void Router::emit_gossip(std::map<PeerId, Rpc>& batch) {
 
 // ---------------------------------------------------------------- helpers
 
-void Router::forward(const Message& message, const MessageId& id, const std::set<PeerId>& exclude) {
+void Router::forward(const Message& message, const MessageId& id, const std::vector<const PeerId*>& exclude) {
   const auto mesh = mesh_.find(message.topic);
   if (mesh == mesh_.end()) return;
   for (const auto& peer : mesh->second) {
-    if (exclude.count(peer) != 0) continue;
+    if (std::any_of(exclude.begin(), exclude.end(), [&](const PeerId* other) { return *other == peer; })) continue;
     const auto state = peers_.find(peer);
     if (state == peers_.end() || state->second.dont_want.count(id) != 0) continue;
     Rpc rpc;
@@ -517,6 +838,34 @@ void Router::send_idontwant(const MessageId& id, const std::string& topic, const
     control_of(rpc).idontwant.push_back({{id_bytes(id)}});
     enqueue(peer, std::move(rpc));
   }
+}
+
+void Router::mesh_add(Instant now, const std::string& topic, std::set<PeerId>& mesh, const PeerId& peer) {
+  if (mesh.insert(peer).second) scores_.graft(now, peer, topic);
+}
+
+void Router::mesh_remove(const std::string& topic, std::set<PeerId>& mesh, const PeerId& peer) {
+  if (mesh.erase(peer) != 0) scores_.prune(peer, topic);
+}
+
+Router::DeliveryRecord& Router::record_delivery(Instant now, const MessageId& id, const std::string& topic,
+                                                const PeerId& first) {
+  if (deliveries_.size() >= options_.delivery_records_max) {
+    // Oldest first; a record still awaiting validation stays.
+    while (!deliveries_order_.empty() && deliveries_.size() >= options_.delivery_records_max) {
+      const auto oldest = deliveries_.find(deliveries_order_.front());
+      deliveries_order_.pop_front();
+      if (oldest != deliveries_.end() && pending_.count(oldest->first) == 0) {
+        deliveries_.erase(oldest);
+        ++stats_.delivery_records_evicted;
+      }
+    }
+  }
+  auto [entry, fresh] = deliveries_.try_emplace(id);
+  if (fresh) deliveries_order_.push_back(id);
+  DeliveryRecord& record = entry->second;
+  record = DeliveryRecord{DeliveryStatus::pending, topic, now, now, {first}};
+  return record;
 }
 
 bool Router::remember(Instant now, const MessageId& id) {
@@ -564,12 +913,28 @@ bool Router::in_backoff(Instant now, const std::string& topic, const PeerId& pee
   return found != entries->second.end() && now < found->second;
 }
 
-ControlPrune Router::make_prune(const std::string& topic, const PeerState& state) const {
+Router::MessageId Router::id_of(const Message& message) {
+  if (options_.signature_policy == SignaturePolicy::strict_sign) return id_key(message_id(message));
+  // content_message_id(), on the reused hasher.
+  id_hasher_.update(message.data);
+  const auto digest = id_hasher_.finish();
+  return std::string(as_text(ByteView(digest)));
+}
+
+ControlPrune Router::make_prune(const std::string& topic, const PeerId& peer, const PeerState& state) {
   ControlPrune prune;
   prune.topic = topic;
-  // v1.0 peers know no backoff field.
-  if (state.protocol != Protocol::v1_0) {
-    prune.backoff = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(options_.prune_backoff).count());
+  // v1.0 peers know no backoff field, nor peer exchange.
+  if (state.protocol == Protocol::v1_0) return prune;
+  prune.backoff = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(options_.prune_backoff).count());
+  // Peer exchange (v1.1): name well-behaved peers of the topic, never one
+  // we would not graft ourselves. No signed records: the router has none.
+  if (options_.do_px && score(peer) >= 0) {
+    const std::size_t count = std::min(options_.prune_peers, options_.rpc_limits.peers_per_prune_max);
+    const auto named = pick_peers(topic, count, [&](const PeerId& other, const PeerState&) {
+      return other != peer && score(other) >= 0;
+    });
+    for (const auto& other : named) prune.peers.push_back(PeerInfo{other.bytes(), std::nullopt});
   }
   return prune;
 }

@@ -49,6 +49,7 @@ void GossipBehaviour::on_outbound_stream(Instant now, swarm::Swarm& swarm, std::
   out->second.stream = StreamKey{connection, stream};
   outbound_streams_.emplace(StreamKey{connection, stream}, peer);
   router_.add_peer(now, peer, *version);
+  if (auto ip = peer_ips_.find(peer); ip != peer_ips_.end()) router_.set_peer_ip(peer, ip->second);
   flush(now, swarm);
 }
 
@@ -161,8 +162,14 @@ void GossipBehaviour::drop_peer(Instant now, const PeerId& peer) {
   router_.remove_peer(now, peer);
 }
 
+void GossipBehaviour::set_peer_ip(const PeerId& peer, std::string ip) {
+  router_.set_peer_ip(peer, ip);  // ignored by the router until it knows the peer
+  peer_ips_.insert_or_assign(peer, std::move(ip));
+}
+
 void GossipBehaviour::on_disconnected(Instant now, const PeerId& peer) {
   drop_peer(now, peer);
+  peer_ips_.erase(peer);
   for (auto it = inbound_.begin(); it != inbound_.end();) {
     it = it->second.peer == peer ? inbound_.erase(it) : std::next(it);
   }

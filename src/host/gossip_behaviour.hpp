@@ -55,6 +55,8 @@ class GossipBehaviour {
   // ---- from the host
   void on_identified(Instant now, const PeerId& peer, const identify::Info& info, bool connected);
   void on_disconnected(Instant now, const PeerId& peer);
+  // The peer's IP (no port), for the IP-colocation score (P6).
+  void set_peer_ip(const PeerId& peer, std::string ip);
   void on_inbound_stream(Instant now, swarm::Swarm& swarm, const swarm::swarm_event::StreamOpened& opened);
   void on_outbound_stream(Instant now, swarm::Swarm& swarm, std::uint64_t token, swarm::ConnectionId connection,
                           swarm::StreamId stream, const std::string& protocol);
@@ -100,6 +102,7 @@ class GossipBehaviour {
   gossipsub::Router router_;
   GossipOptions options_;
   std::set<std::string> topics_;
+  std::map<PeerId, std::string> peer_ips_;  // told to the router once it knows the peer
   std::map<PeerId, Outbound> outbound_;
   std::map<std::uint64_t, PeerId> opening_;  // token -> peer
   std::map<StreamKey, PeerId> outbound_streams_;

@@ -2,12 +2,24 @@
 
 #include <algorithm>
 
+#include "proto/identify/peer_record.hpp"
+
 namespace taho::host {
 
 namespace {
 
 bool has_tcp(const Multiaddr& addr) {
   return addr.has(multiaddr::Protocol::tcp) && !addr.has(multiaddr::Protocol::p2p_circuit);
+}
+
+// The IP of a /ip4 or /ip6 address, as text; empty for anything else.
+std::string ip_of(const Multiaddr& addr) {
+  for (const auto& component : addr.components()) {
+    if (component.protocol() == multiaddr::Protocol::ip4 || component.protocol() == multiaddr::Protocol::ip6) {
+      return component.value_text();
+    }
+  }
+  return {};
 }
 
 std::uint64_t seqno_of(const gossipsub::Message& message) {
@@ -25,14 +37,17 @@ Host::Host(HostOptions options, crypto::CryptoSuite& suite, Rng& rng, Instant no
       rng_(rng),
       kad_(PeerId::from_ed25519(options_.swarm.identity.public_key()), now, rng, options_.kad),
       gossip_(options_.swarm.identity, rng, now, options_.gossip),
+      rendezvous_(PeerId::from_ed25519(options_.swarm.identity.public_key()), rng, options_.rendezvous),
       manager_(PeerId::from_ed25519(options_.swarm.identity.public_key()), rng, options_.connections,
-               options_.can_dial ? options_.can_dial : std::function<bool(const Multiaddr&)>(has_tcp)) {
+               options_.can_dial ? options_.can_dial : std::function<bool(const Multiaddr&)>(has_tcp)),
+      record_seq_(options_.swarm.peer_record_seq) {
   if (!options_.can_dial) options_.can_dial = has_tcp;
   // Registered before any connection exists: connections offer the list
   // they were created with, and identify announces it (a client-mode DHT
   // node must not announce the kad protocol).
   if (kad_.server()) swarm_.register_protocol(kad_.protocol());
   for (const auto& protocol : GossipBehaviour::protocols()) swarm_.register_protocol(protocol);
+  if (rendezvous_.server()) swarm_.register_protocol(std::string(RendezvousBehaviour::protocol()));
 }
 
 // ---- driver input
@@ -65,6 +80,7 @@ void Host::handle_timeout(Instant now) {
   swarm_.handle_timeout(now);
   kad_.handle_timeout(now, swarm_);
   gossip_.handle_timeout(now, swarm_);
+  rendezvous_.handle_timeout(now);
   manager_.set_protected(gossip_.mesh_peers());
   manager_.handle_timeout(now);
   process_until_quiet(now);
@@ -101,6 +117,9 @@ void Host::dial_failed(Instant now, DialId dial, const std::string& reason) {
 
 void Host::set_listen_addrs(Instant now, std::vector<Multiaddr> addrs) {
   listen_addrs_ = addrs;
+  // Rendezvous registrations carry our signed peer record; a new one
+  // (higher sequence number) re-registers everywhere.
+  rendezvous_.set_signed_peer_record(now, identify::seal_peer_record(options_.swarm.identity, record_seq_++, addrs));
   swarm_.set_listen_addrs(std::move(addrs));
   process_until_quiet(now);
 }
@@ -109,8 +128,11 @@ void Host::add_bootstrap(Instant now, const Multiaddr& addr) {
   auto peer = addr.peer_id();
   if (!peer || *peer == local_peer()) return;
   manager_.add_bootstrap(now, *peer, addr);
+  rendezvous_.add_point(*peer);
   process_until_quiet(now);
 }
+
+void Host::add_rendezvous_point(Instant now, const Multiaddr& addr) { add_bootstrap(now, addr); }
 
 void Host::add_discovered(Instant now, const PeerId& peer, const std::vector<Multiaddr>& addrs, Source source) {
   manager_.add_known(now, peer, addrs, source);
@@ -215,6 +237,16 @@ bool Host::drain_behaviours(Instant now) {
     requests_[request] = OwnedRequest{Owner::gossip, open->token};
     swarm_.open_stream(now, open->peer, open->protocol, request);
   }
+  while (auto open = rendezvous_.poll_open()) {
+    progressed = true;
+    const auto request = next_request_++;
+    requests_[request] = OwnedRequest{Owner::rendezvous, open->token};
+    swarm_.open_stream(now, open->peer, std::string(RendezvousBehaviour::protocol()), request);
+  }
+  while (auto found = rendezvous_.poll_discovered()) {
+    progressed = true;
+    manager_.add_known(now, found->peer, found->addrs, Source::rendezvous);
+  }
   while (auto wanted = kad_.poll_dial()) {
     progressed = true;
     manager_.add_known(now, wanted->peer, wanted->addrs, Source::dht);
@@ -268,12 +300,14 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
       dialing_.erase(dialing);
     }
     manager_.handle_connected(now, connected->peer, connected->direction == swarm::Direction::inbound);
+    if (auto ip = ip_of(connected->remote_addr); !ip.empty()) gossip_.set_peer_ip(connected->peer, ip);
     kad_.on_connected(now, connected->peer);
   } else if (auto* disconnected = std::get_if<PeerDisconnected>(&event)) {
     if (!swarm_.is_connected(disconnected->peer)) {
       manager_.handle_disconnected(now, disconnected->peer);
       kad_.on_disconnected(now, disconnected->peer);
       gossip_.on_disconnected(now, disconnected->peer);
+      rendezvous_.on_disconnected(disconnected->peer);
     }
   } else if (auto* failed = std::get_if<ConnectionFailed>(&event)) {
     if (auto dial = dial_connections_.find(failed->connection); dial != dial_connections_.end()) {
@@ -285,9 +319,15 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
     manager_.add_known(now, identified->peer, identified->info.listen_addrs, Source::inbound);
     kad_.on_identified(now, identified->peer, identified->info);
     gossip_.on_identified(now, identified->peer, identified->info, swarm_.is_connected(identified->peer));
+    rendezvous_.on_identified(now, identified->peer, identified->info);
   } else if (auto* pinged = std::get_if<PingResult>(&event)) {
     if (keepalive_pings_.erase(pinged->request)) {
       manager_.handle_ping(now, pinged->peer, pinged->rtt);
+      // The keep-alive's view of the link feeds gossipsub's adaptive heartbeat.
+      if (const auto* known = manager_.find(pinged->peer)) {
+        const double loss = pinged->rtt ? 0.0 : 1.0;
+        gossip_.router().report_link_quality(pinged->peer, loss, known->rtt.value_or(std::chrono::seconds(1)));
+      }
       return;
     }
   } else if (auto* opened = std::get_if<StreamOpened>(&event)) {
@@ -296,17 +336,20 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
     return on_stream_open_failed(now, *open_failed);
   } else if (auto* readable = std::get_if<StreamReadable>(&event)) {
     if (kad_.on_stream_event(now, swarm_, readable->connection, readable->stream, false) ||
-        gossip_.on_stream_event(now, swarm_, readable->connection, readable->stream, false)) {
+        gossip_.on_stream_event(now, swarm_, readable->connection, readable->stream, false) ||
+        rendezvous_.on_stream_event(now, swarm_, readable->connection, readable->stream, false)) {
       return;
     }
   } else if (auto* writable = std::get_if<StreamWritable>(&event)) {
     if (kad_.on_stream_event(now, swarm_, writable->connection, writable->stream, false) ||
-        gossip_.on_stream_event(now, swarm_, writable->connection, writable->stream, false)) {
+        gossip_.on_stream_event(now, swarm_, writable->connection, writable->stream, false) ||
+        rendezvous_.on_stream_event(now, swarm_, writable->connection, writable->stream, false)) {
       return;
     }
   } else if (auto* closed = std::get_if<StreamClosed>(&event)) {
     if (kad_.on_stream_event(now, swarm_, closed->connection, closed->stream, true) ||
-        gossip_.on_stream_event(now, swarm_, closed->connection, closed->stream, true)) {
+        gossip_.on_stream_event(now, swarm_, closed->connection, closed->stream, true) ||
+        rendezvous_.on_stream_event(now, swarm_, closed->connection, closed->stream, true)) {
       return;
     }
   }
@@ -317,6 +360,7 @@ void Host::on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened&
   if (opened.direction == swarm::Direction::inbound) {
     if (opened.protocol == kad_.protocol()) return kad_.on_inbound_stream(now, swarm_, opened);
     if (gossipsub::parse_protocol(opened.protocol)) return gossip_.on_inbound_stream(now, swarm_, opened);
+    if (opened.protocol == RendezvousBehaviour::protocol()) return rendezvous_.on_inbound_stream(now, swarm_, opened);
     events_.push_back(swarm::SwarmEvent{opened});
     return;
   }
@@ -329,6 +373,8 @@ void Host::on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened&
   requests_.erase(owned);
   if (request.owner == Owner::kad) {
     kad_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream);
+  } else if (request.owner == Owner::rendezvous) {
+    rendezvous_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream);
   } else {
     gossip_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream, opened.protocol);
   }
@@ -344,6 +390,8 @@ void Host::on_stream_open_failed(Instant now, const swarm::swarm_event::StreamOp
   requests_.erase(owned);
   if (request.owner == Owner::kad) {
     kad_.on_open_failed(now, request.token, failed.error);
+  } else if (request.owner == Owner::rendezvous) {
+    rendezvous_.on_open_failed(now, request.token, failed.error);
   } else {
     gossip_.on_open_failed(now, request.token);
   }
@@ -371,7 +419,8 @@ std::optional<HostEvent> Host::poll_event() {
 
 std::optional<Instant> Host::next_timeout() const {
   std::optional<Instant> next;
-  for (auto candidate : {swarm_.next_timeout(), kad_.next_timeout(), gossip_.next_timeout(), manager_.next_timeout()}) {
+  for (auto candidate : {swarm_.next_timeout(), kad_.next_timeout(), gossip_.next_timeout(),
+                         rendezvous_.next_timeout(), manager_.next_timeout()}) {
     if (candidate && (!next || *candidate < *next)) next = candidate;
   }
   return next;

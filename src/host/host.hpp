@@ -26,6 +26,7 @@
 #include "host/connection_manager.hpp"
 #include "host/gossip_behaviour.hpp"
 #include "host/kad_behaviour.hpp"
+#include "host/rendezvous_behaviour.hpp"
 #include "swarm/swarm.hpp"
 
 namespace taho::host {
@@ -34,6 +35,7 @@ struct HostOptions {
   swarm::SwarmOptions swarm;
   KadOptions kad;
   GossipOptions gossip;
+  RendezvousOptions rendezvous;
   ConnectionManagerOptions connections;
   // Which addresses the driver has a transport for (e.g. TCP and WS but
   // not QUIC yet). Unset: everything with /tcp.
@@ -85,7 +87,10 @@ class Host {
 
   // ---- commands: discovery and connections
   void set_listen_addrs(Instant now, std::vector<Multiaddr> addrs);
-  void add_bootstrap(Instant now, const Multiaddr& addr);  // must end in /p2p/<id>
+  // Must end in /p2p/<id>. Bootstrap peers are also rendezvous points.
+  void add_bootstrap(Instant now, const Multiaddr& addr);
+  // A rendezvous point ([mesh] rendezvous): kept connected like a bootstrap peer.
+  void add_rendezvous_point(Instant now, const Multiaddr& addr);
   void add_discovered(Instant now, const PeerId& peer, const std::vector<Multiaddr>& addrs, Source source);
   void disconnect(Instant now, const PeerId& peer);
 
@@ -121,10 +126,11 @@ class Host {
   const ConnectionManager& connections() const { return manager_; }
   const KadBehaviour& dht() const { return kad_; }
   const GossipBehaviour& gossip() const { return gossip_; }
+  const RendezvousBehaviour& rendezvous() const { return rendezvous_; }
   std::optional<Source> source_of(const PeerId& peer) const;
 
  private:
-  enum class Owner : std::uint8_t { app, kad, gossip };
+  enum class Owner : std::uint8_t { app, kad, gossip, rendezvous };
   struct OwnedRequest {
     Owner owner;
     std::uint64_t token = 0;
@@ -145,7 +151,9 @@ class Host {
   Rng& rng_;
   KadBehaviour kad_;
   GossipBehaviour gossip_;
+  RendezvousBehaviour rendezvous_;
   ConnectionManager manager_;
+  std::uint64_t record_seq_;
   std::vector<Multiaddr> listen_addrs_;
 
   swarm::RequestId next_request_ = 1;

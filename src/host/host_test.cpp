@@ -136,12 +136,23 @@ TEST(Host, GossipReachesEverySubscriberOnce) {
 }
 
 TEST(Host, ReplacesALostPeerAndRedialsAfterRestart) {
-  SimNetwork net(7, small_world(5, 3));
+  // max_peers = min_peers: trimming keeps each node at exactly 3 links, so
+  // losing one really leaves it short.
+  SimNetworkOptions options = small_world(5, 3);
+  options.configure = [](std::size_t index, HostOptions& host) {
+    host.connections.min_peers = 3;
+    if (index > 0) host.connections.max_peers = 3;
+  };
+  SimNetwork net(7, options);
   for (std::size_t i = 1; i < net.size(); ++i) net.host(i).add_bootstrap(net.now(), net.address(0));
   net.run_for(20s);
   for (std::size_t i = 0; i < net.size(); ++i) ASSERT_GE(connected_peers(net, i), 3u) << "host " << i;
 
   net.stop(0);  // the bootstrap node dies
+  net.run_for(100ms);  // every other node has seen its connection drop, nothing re-dialed yet
+  std::size_t below_min = 0;
+  for (std::size_t i = 1; i < net.size(); ++i) below_min += connected_peers(net, i) < 3 ? 1 : 0;
+  EXPECT_GT(below_min, 0u) << "the test needs nodes that lost a needed peer";
   net.run_for(20s);
   for (std::size_t i = 1; i < net.size(); ++i) {
     EXPECT_GE(connected_peers(net, i), 3u) << "host " << i << " should have replaced the lost peer";
@@ -173,6 +184,27 @@ TEST(Host, UnresponsivePeerIsDroppedByKeepAlive) {
             1u);
 }
 
+// With the DHT out of the picture (the bootstrap node is a DHT client, so
+// nobody's routing table fills), rendezvous alone introduces the nodes.
+TEST(Host, RendezvousIntroducesPeersThroughTheBootstrapNode) {
+  SimNetworkOptions options;
+  options.seed = 8;
+  options.configure = [](std::size_t index, HostOptions& host) {
+    host.connections.min_peers = 2;
+    if (index == 0) host.kad.server = false;
+  };
+  SimNetwork net(3, options);
+  net.host(1).add_bootstrap(net.now(), net.address(0));
+  net.host(2).add_bootstrap(net.now(), net.address(0));
+  const bool met = net.run_until([&] { return net.connections_between(1, 2) + net.connections_between(2, 1) > 0; }, 30s);
+  ASSERT_TRUE(met);
+  const auto source = net.host(1).source_of(net.peer(2)).value_or(Source::manual);
+  const auto other = net.host(2).source_of(net.peer(1)).value_or(Source::manual);
+  EXPECT_TRUE(source == Source::rendezvous || other == Source::rendezvous);
+  EXPECT_EQ(net.host(1).dht().routing_table().size(), 0u) << "the DHT must not have been the way";
+  EXPECT_EQ(net.host(0).rendezvous().registrations_served(), 2u);
+}
+
 // Everyone reachable through the DHT from one bootstrap node; lookups take
 // O(log n) hops; provider records survive 20 % of the nodes leaving.
 TEST(HostScale, TwoHundredNodes) {
@@ -182,10 +214,13 @@ TEST(HostScale, TwoHundredNodes) {
   options.configure = [](std::size_t, HostOptions& host) {
     host.connections.min_peers = 4;
     host.kad.refresh_interval = std::chrono::minutes(1);
+    // Everyone dials the bootstrap node at the same virtual instant: let
+    // it take them all rather than refuse most upgrades at once.
+    host.swarm.pending_upgrades_max = 256;
   };
   SimNetwork net(n, options);
   for (std::size_t i = 1; i < n; ++i) net.host(i).add_bootstrap(net.now(), net.address(0));
-  net.run_for(90s);
+  net.run_for(30s);
 
   SeededRng pick(7);
   std::size_t found = 0;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/bytes.hpp"
+#include "base/length_prefixed.hpp"
 #include "base/multiaddr.hpp"
 #include "base/peer_id.hpp"
 #include "proto/kad/errors.hpp"
@@ -92,7 +93,7 @@ Bytes encode_frame(const Message& message);
 // that error again.
 class FrameReader {
  public:
-  explicit FrameReader(const Limits& limits = {}) : limits_(limits) {}
+  explicit FrameReader(const Limits& limits = {}) : limits_(limits), splitter_(limits.message_bytes_max) {}
 
   Expected<void, KadError> handle_data(ByteView bytes);
   // The next complete message, in stream order.
@@ -105,7 +106,7 @@ class FrameReader {
   Expected<void, KadError> fail(KadError error);
 
   Limits limits_;
-  Bytes buffer_;  // the start of the next frame
+  FrameSplitter splitter_;
   std::vector<Message> ready_;
   std::size_t next_ready_ = 0;
   std::optional<KadError> failure_;

@@ -337,50 +337,29 @@ Expected<Message, RendezvousError> decode_message(ByteView body, const Limits& l
   return message;
 }
 
-Bytes encode_frame(const Message& message) {
-  const Bytes body = encode_message(message);
-  Bytes frame;
-  varint::encode(body.size(), frame);
-  append(frame, body);
-  return frame;
-}
+Bytes encode_frame(const Message& message) { return length_prefixed(encode_message(message)); }
 
-Expected<void, RendezvousError> FrameReader::fail(RendezvousError failure) {
-  failure_ = failure;
-  buffer_.clear();
-  return unexpected(std::move(failure));
+Expected<void, RendezvousError> FrameReader::fail(RendezvousError error) {
+  failure_ = error;
+  return unexpected(std::move(error));
 }
 
 Expected<void, RendezvousError> FrameReader::handle_data(ByteView bytes) {
   if (failure_) return unexpected(*failure_);
   while (true) {
-    // Take only what completes the current frame, so the buffer never holds
-    // more than one prefix plus one body.
-    const auto prefix = varint::decode(buffer_);
-    if (!prefix) {
-      if (prefix.error().code != varint::Errc::truncated) {
-        return fail({Errc::bad_length_prefix, prefix.error().detail});
-      }
-      if (bytes.empty()) break;
-      buffer_.push_back(bytes.front());
-      bytes = bytes.subspan(1);
-      continue;
+    auto body = splitter_.next(bytes);
+    if (!body) {
+      return fail({body.error().code == frame::Errc::too_large ? Errc::too_large : Errc::bad_length_prefix,
+                   body.error().detail});
     }
-    if (prefix->value > limits_.message_bytes_max) return fail({Errc::too_large, "length prefix over message_bytes_max"});
-    const std::size_t frame_bytes = prefix->length + static_cast<std::size_t>(prefix->value);
-    const std::size_t wanted = std::min(frame_bytes - buffer_.size(), bytes.size());
-    append(buffer_, bytes.first(wanted));
-    bytes = bytes.subspan(wanted);
-    if (buffer_.size() < frame_bytes) break;
+    if (!*body) break;
     if (messages_read_ >= limits_.messages_per_stream_max) {
       return fail({Errc::too_many_entries, "more than messages_per_stream_max messages"});
     }
-    auto message = decode_message(ByteView(buffer_).subspan(prefix->length), limits_);
-    if (!message) return fail(std::move(message).error());
     ++messages_read_;
+    auto message = decode_message(**body, limits_);
+    if (!message) return fail(std::move(message).error());
     ready_.push_back(std::move(*message));
-    buffer_.clear();
-    if (bytes.empty()) break;
   }
   return {};
 }
@@ -397,7 +376,7 @@ std::optional<Message> FrameReader::poll_message() {
 
 Expected<void, RendezvousError> FrameReader::handle_end() {
   if (failure_) return unexpected(*failure_);
-  if (!buffer_.empty()) return fail({Errc::truncated, "stream ended inside a message"});
+  if (splitter_.mid_frame()) return fail({Errc::truncated, "stream ended inside a message"});
   return {};
 }
 

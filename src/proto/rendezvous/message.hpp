@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/bytes.hpp"
+#include "base/length_prefixed.hpp"
 #include "proto/identify/envelope.hpp"
 #include "proto/rendezvous/errors.hpp"
 
@@ -144,7 +145,7 @@ Bytes encode_frame(const Message& message);
 // that error again.
 class FrameReader {
  public:
-  explicit FrameReader(const Limits& limits = {}) : limits_(limits) {}
+  explicit FrameReader(const Limits& limits = {}) : limits_(limits), splitter_(limits.message_bytes_max) {}
 
   Expected<void, RendezvousError> handle_data(ByteView bytes);
   // The next complete message, in stream order.
@@ -157,7 +158,7 @@ class FrameReader {
   Expected<void, RendezvousError> fail(RendezvousError error);
 
   Limits limits_;
-  Bytes buffer_;  // the start of the next frame
+  FrameSplitter splitter_;
   std::vector<Message> ready_;
   std::size_t next_ready_ = 0;
   std::size_t messages_read_ = 0;

@@ -13,8 +13,9 @@ set(TAHO_FUZZ_TARGETS
   swarm_inbound
   gossipsub_rpc
   kad_message
-  rendezvous_message
+  tls_certificate
   blob_message
   blob_client
-  tls_certificate
+  rendezvous_message
+  mdns_message
 )

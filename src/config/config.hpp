@@ -47,6 +47,7 @@ struct Config {
     std::vector<Multiaddr> bootstrap;   // each ends in /p2p/<peer id>
     std::vector<Multiaddr> listen;
     bool mdns = false;
+    bool mdns_loopback = false;         // also run mDNS on loopback (tests on one machine)
     std::vector<Multiaddr> rendezvous;
     bool rendezvous_server = false;
     std::string dht_protocol;

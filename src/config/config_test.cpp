@@ -252,7 +252,8 @@ TEST(ConfigFile, UnknownKeysAndSectionsNameFileAndLine) {
               ElementsAre(kFile + ":2: [meshh]: unknown section (did you mean [mesh]?)"));
   EXPECT_THAT(messages("[fabric]\nmdns = true\n"), ElementsAre(kFile + ":1: [fabric]: unknown section"));
   EXPECT_THAT(messages("mdns = true\n"),
-              ElementsAre(kFile + ":1: mdns: keys belong in a section such as [mesh] (did you mean mesh.mdns?)"));
+              ElementsAre(kFile + ":1: mdns: keys belong in a section such as [mesh] (did you mean mesh.mdns or "
+                          "mesh.mdns_loopback?)"));
   EXPECT_THAT(messages("[mesh.extra]\nx = 1\n"), ElementsAre(HasSubstr(kFile + ":1: [mesh] extra: unknown key")));
   auto config = from("[nope]\n");
   ASSERT_FALSE(config.has_value());

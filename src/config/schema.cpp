@@ -125,6 +125,8 @@ std::vector<KeySpec> build_schema() {
           no_check<Multiaddr>(), "Addresses to listen on (TCP, QUIC, WebSocket)."),
       key(&Config::mesh, &Mesh::mdns, "mesh", "mdns", "true", no_check<bool>(),
           "Discover peers on the local network with mDNS."),
+      key(&Config::mesh, &Mesh::mdns_loopback, "mesh", "mdns_loopback", "false", no_check<bool>(),
+          "Also run mDNS on loopback; for tests on one machine."),
       key(&Config::mesh, &Mesh::rendezvous, "mesh", "rendezvous", "[]", ends_in_peer_id(),
           "Rendezvous points to register with and discover peers through."),
       key(&Config::mesh, &Mesh::rendezvous_server, "mesh", "rendezvous_server", "true", no_check<bool>(),

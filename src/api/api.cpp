@@ -1,6 +1,9 @@
 #include "api/api.hpp"
 
 #include "api/content_routes.hpp"
+#include "api/json.hpp"
+#include "api/event_routes.hpp"
+#include "api/mesh_routes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -12,13 +15,6 @@ namespace {
 using runtime::HttpRequest;
 using runtime::HttpResponse;
 
-HttpResponse json_response(int status, const nlohmann::json& body) {
-  HttpResponse response;
-  response.status = status;
-  response.headers["Content-Type"] = "application/json";
-  response.body = body.dump() + "\n";
-  return response;
-}
 
 std::string_view path_of(std::string_view target) {
   auto query = target.find('?');
@@ -34,17 +30,9 @@ bool authorized(const HttpRequest& request, const std::string& token) {
   return node::token_matches(token, value.substr(kScheme.size()));
 }
 
-HttpResponse method_not_allowed(std::string_view allowed) {
-  auto response = json_error(405, "method not allowed; use " + std::string(allowed));
-  response.headers["Allow"] = std::string(allowed);
-  return response;
-}
 
 }  // namespace
 
-HttpResponse json_error(int status, const std::string& message) {
-  return json_response(status, nlohmann::json{{"error", message}});
-}
 
 Api::Api(const node::Node& node, node::Network* network, std::string token)
     : node_(node), network_(network), token_(std::move(token)) {}
@@ -69,20 +57,7 @@ void Api::handle(const HttpRequest& request, Responder respond) {
 namespace {
 
 // The JSON object in a POST body, or a 400 answer saying what is wrong.
-std::optional<nlohmann::json> json_body(const HttpRequest& request, const Api::Responder& respond) {
-  auto body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
-    respond(json_error(400, "the request body must be a JSON object"));
-    return std::nullopt;
-  }
-  return body;
-}
 
-std::optional<std::string> string_field(const nlohmann::json& body, const char* name) {
-  auto found = body.find(name);
-  if (found == body.end() || !found->is_string()) return std::nullopt;
-  return found->get<std::string>();
-}
 
 // A non-negative integer field, `fallback` when absent; nullopt when malformed.
 std::optional<std::uint64_t> count_field(const nlohmann::json& body, const char* name, std::uint64_t fallback) {
@@ -102,6 +77,8 @@ double to_ms(Duration d) { return std::chrono::duration<double, std::milli>(d).c
 
 void Api::route(const HttpRequest& request, std::string_view path, Responder& respond) {
   if (content_ && content_->handle(request, path, respond)) return;
+  if (mesh_ && mesh_->handle(request, path, respond)) return;
+  if (events_ && events_->handle(request, path, respond)) return;
   if (path == "/api/v1/id") {
     if (request.method != "GET") return respond(method_not_allowed("GET"));
     nlohmann::json addrs = nlohmann::json::array();
@@ -163,7 +140,7 @@ HttpResponse Api::peers() const {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : network_->peers()) {
     nlohmann::json entry{{"peer_id", row.peer.to_string()}, {"addr", row.addr.to_string()},
-                         {"transport", row.transport}, {"direction", row.direction},
+                         {"transport", row.transport}, {"direction", row.direction}, {"source", row.source},
                          {"agent", row.agent}, {"protocols", row.protocols}};
     entry["rtt_ms"] = row.rtt ? nlohmann::json(to_ms(*row.rtt)) : nlohmann::json(nullptr);
     rows.push_back(std::move(entry));

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/json.hpp"
 #include "node/network.hpp"
 #include "node/node.hpp"
 #include "runtime/asio/http_server.hpp"
@@ -16,6 +17,8 @@
 namespace taho::api {
 
 class ContentRoutes;
+class MeshRoutes;
+class EventRoutes;
 
 inline constexpr const char* kApiPrefix = "/api/v1/";
 
@@ -29,6 +32,9 @@ class Api {
 
   // Routes under /api/v1/content; without them those paths answer 404.
   void set_content_routes(ContentRoutes* routes) { content_ = routes; }
+  // Routes under /api/v1/mesh, /api/v1/dht and /api/v1/events.
+  void set_mesh_routes(MeshRoutes* routes) { mesh_ = routes; }
+  void set_event_routes(EventRoutes* routes) { events_ = routes; }
 
   // Answers one request, now or once the network has an answer. Every route
   // but /health needs "Authorization: Bearer <token>".
@@ -49,12 +55,12 @@ class Api {
   const node::Node& node_;
   node::Network* network_;
   ContentRoutes* content_ = nullptr;
+  MeshRoutes* mesh_ = nullptr;
+  EventRoutes* events_ = nullptr;
   std::string token_;
   std::uint64_t requests_served_ = 0;
   std::uint64_t requests_unauthorized_ = 0;
 };
 
-// A JSON error body, the shape every failing route uses: {"error": "..."}.
-runtime::HttpResponse json_error(int status, const std::string& message);
 
 }  // namespace taho::api

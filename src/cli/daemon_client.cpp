@@ -73,8 +73,9 @@ Result<nlohmann::json> DaemonClient::get(const std::string& path) const {
   return decode(request("GET", path));
 }
 
-Result<nlohmann::json> DaemonClient::post(const std::string& path, const nlohmann::json& body) const {
-  return decode(request("POST", path, body.dump()));
+Result<nlohmann::json> DaemonClient::post(const std::string& path, const nlohmann::json& body,
+                                          std::uint32_t timeout_ms) const {
+  return decode(request("POST", path, body.dump(), timeout_ms));
 }
 
 }  // namespace taho::cli

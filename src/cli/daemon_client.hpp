@@ -23,10 +23,13 @@ class DaemonClient {
   static std::optional<DaemonClient> require(const node::Home& home, std::string_view command);
 
   const std::string& address() const { return address_; }
+  // For requests that stream (http_stream): "Bearer <token>".
+  std::string authorization() const { return "Bearer " + token_; }
 
   // Calls the API; a non-2xx answer becomes an error carrying the daemon's message.
   Result<nlohmann::json> get(const std::string& path) const;
-  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body) const;
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body,
+                              std::uint32_t timeout_ms = 30'000) const;
   // The raw exchange, for routes that do not answer JSON.
   Result<runtime::HttpResponse> request(const std::string& method, const std::string& path,
                                         std::string body = {}, std::uint32_t timeout_ms = 30'000) const;

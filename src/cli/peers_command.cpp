@@ -37,10 +37,12 @@ int run_peers(const Context& context) {
     std::cout << "no peers connected\n";
     return kExitOk;
   }
-  std::printf("%-52s  %-9s  %-8s  %-10s  %-24s  %s\n", "PEER", "TRANSPORT", "DIR", "RTT", "AGENT", "ADDRESS");
+  std::printf("%-52s  %-9s  %-8s  %-10s  %-10s  %-24s  %s\n", "PEER", "TRANSPORT", "DIR", "FOUND BY", "RTT", "AGENT",
+              "ADDRESS");
   for (const auto& peer : peers) {
-    std::printf("%-52s  %-9s  %-8s  %-10s  %-24s  %s\n", peer["peer_id"].get<std::string>().c_str(),
+    std::printf("%-52s  %-9s  %-8s  %-10s  %-10s  %-24s  %s\n", peer["peer_id"].get<std::string>().c_str(),
                 peer["transport"].get<std::string>().c_str(), peer["direction"].get<std::string>().c_str(),
+                peer.value("source", "").c_str(),
                 rtt_text(peer["rtt_ms"]).c_str(), peer["agent"].get<std::string>().c_str(),
                 peer["addr"].get<std::string>().c_str());
   }
@@ -94,7 +96,7 @@ int run_disconnect(const Context& context, const std::string& peer) {
 }  // namespace
 
 void register_peers_commands(CLI::App& app, Context& context) {
-  auto* peers = app.add_subcommand("peers", "List connected peers: id, transport, direction, RTT, agent, address");
+  auto* peers = app.add_subcommand("peers", "List connected peers: id, transport, direction, how found, RTT, agent, address");
   peers->callback([&context] { context.action = [&context] { return run_peers(context); }; });
 
   auto address = std::make_shared<std::string>();

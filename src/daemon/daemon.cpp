@@ -10,10 +10,16 @@
 
 #include "api/api.hpp"
 #include "api/content_routes.hpp"
+#include "api/event_routes.hpp"
+#include "api/mesh_routes.hpp"
+#include "crypto/os_rng.hpp"
 #include "node/api_token.hpp"
 #include "node/home_lock.hpp"
 #include "node/identity.hpp"
+#include "node/lan_dialer.hpp"
+#include "node/mdns_service.hpp"
 #include "node/network.hpp"
+#include "node/peerstore_file.hpp"
 #include "node/node.hpp"
 #include "node/private_file.hpp"
 #include "node/store_options.hpp"
@@ -90,6 +96,10 @@ int run(const DaemonOptions& options) {
   node::NetworkOptions network_options;
   network_options.listen = options.config.mesh.listen;
   network_options.connections_max = std::max<std::size_t>(options.config.mesh.max_peers * 2, 16);
+  network_options.min_peers = options.config.mesh.min_peers;
+  network_options.max_peers = options.config.mesh.max_peers;
+  network_options.dht_protocol = options.config.mesh.dht_protocol;
+  network_options.rendezvous_server = options.config.mesh.rendezvous_server;
   // Our signed peer record's sequence number must grow across restarts.
   network_options.peer_record_seq = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -102,9 +112,41 @@ int run(const DaemonOptions& options) {
   }
   node.set_listen_addrs(*listening);
 
+  // ---- mDNS discovery ([mesh] mdns) -------------------------------------
+  // Answers with our dialable addresses; LanDialer connects to the peers it
+  // finds. Not being able to run it (port 5353 held exclusively) is no
+  // reason to stop the daemon.
+  crypto::OsRng mdns_rng;
+  std::unique_ptr<node::LanDialer> lan_dialer;
+  std::unique_ptr<node::MdnsService> mdns;
+  if (options.config.mesh.mdns) {
+    lan_dialer = std::make_unique<node::LanDialer>(loop, network, node.peer_id());
+    node::MdnsServiceOptions mdns_options;
+    mdns_options.include_loopback = options.config.mesh.mdns_loopback;
+    mdns = std::make_unique<node::MdnsService>(
+        loop, node.peer_id(), mdns_rng, mdns_options,
+        [dialer = lan_dialer.get()](PeerId peer, std::vector<Multiaddr> addrs) { dialer->on_peer(peer, addrs); });
+    mdns->set_listen_addrs(*listening);
+    if (auto started = mdns->start(); !started) spdlog::warn("mDNS is off: {}", started.error().text);
+  }
+  // ---- end of mDNS discovery ----------------------------------------------
+
+  // Peers held before the last shutdown: reconnecting needs no bootstrap.
+  node::PeerstoreKeeper peerstore(loop, network, home.peerstore() / "peers.json");
+  if (const auto loaded = peerstore.load(); loaded > 0) spdlog::info("peerstore: {} peers from the last run", loaded);
+  // Bootstrap peers stay known to the connection manager, which dials them
+  // while the node has fewer than min_peers connections and re-dials them
+  // (with backoff) after drops.
+  for (const auto& bootstrap : options.config.mesh.bootstrap) network.add_bootstrap(bootstrap);
+  for (const auto& point : options.config.mesh.rendezvous) network.add_rendezvous_point(point);
+
   api::ContentRoutes content_routes(loop, node::store_options(options.config, home));
+  api::MeshRoutes mesh_routes(network);
+  api::EventRoutes event_routes(network);
   api::Api api(node, &network, *token);
   api.set_content_routes(&content_routes);
+  api.set_mesh_routes(&mesh_routes);
+  api.set_event_routes(&event_routes);
   auto server = runtime::asio::HttpServer::start(
       loop, api_server_options(options.config.api.listen),
       [&api](const runtime::HttpRequest& request, runtime::asio::HttpResponder respond) {
@@ -134,18 +176,6 @@ int run(const DaemonOptions& options) {
                 api_address.c_str());
   }
   std::fflush(stdout);
-
-  // Bootstrap peers are dialed once at start; keeping connections up and
-  // re-dialing after drops is the connection manager's job (not built yet).
-  for (const auto& bootstrap : options.config.mesh.bootstrap) {
-    network.connect(bootstrap, [address = bootstrap.to_string()](Result<PeerId> peer) {
-      if (peer) {
-        spdlog::info("bootstrap: connected to {}", peer->to_string());
-      } else {
-        spdlog::warn("bootstrap: {}: {}", address, peer.error().text);
-      }
-    });
-  }
 
   loop.run_until_signal([](int signal_number) {
     spdlog::info("received signal {}, shutting down", signal_number);

@@ -265,7 +265,9 @@ void KadBehaviour::finish_request(Instant now, std::uint64_t token, std::optiona
   if (failed || !reply) {
     if (failed) {
       state.query.handle_failure(now, request.peer);
-      table_.mark_failed(request.peer);
+      // A peer we still hold a connection to is alive: one refused request
+      // (e.g. a js server that cannot parse a BLAKE3 key) must not evict it.
+      if (!connected_.count(request.peer)) table_.mark_failed(request.peer);
     }
     return;
   }

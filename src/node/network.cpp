@@ -14,18 +14,25 @@ namespace {
 using runtime::asio::ConnectionInfo;
 using runtime::asio::Transport;
 
-swarm::SwarmOptions swarm_options(const Node& node, const NetworkOptions& options) {
-  swarm::SwarmOptions swarm;
-  swarm.identity = node.identity();
-  swarm.agent_version = node.agent_version();
-  swarm.peer_record_seq = options.peer_record_seq;
-  swarm.connections_max = options.connections_max;
-  return swarm;
-}
-
 bool is_stream_transport(const Multiaddr& address) {
   // TCP and WebSocket only for now; QUIC (/udp/.../quic-v1) has its own driver later.
-  return address.has(multiaddr::Protocol::tcp);
+  return address.has(multiaddr::Protocol::tcp) && !address.has(multiaddr::Protocol::p2p_circuit);
+}
+
+host::HostOptions host_options(const Node& node, const NetworkOptions& options) {
+  host::HostOptions host;
+  host.swarm.identity = node.identity();
+  host.swarm.agent_version = node.agent_version();
+  host.swarm.peer_record_seq = options.peer_record_seq;
+  host.swarm.connections_max = options.connections_max;
+  host.kad.protocol = options.dht_protocol;
+  host.kad.server = options.dht_server;
+  host.rendezvous.server = options.rendezvous_server;
+  host.gossip.router.rpc_limits.message_data_bytes_max = options.gossip_message_bytes_max;
+  host.connections.min_peers = options.min_peers;
+  host.connections.max_peers = options.max_peers;
+  host.can_dial = is_stream_transport;
+  return host;
 }
 
 double seconds_between(Instant from, Instant to) { return std::chrono::duration<double>(to - from).count(); }
@@ -41,26 +48,33 @@ std::string millis(Duration d) {
 
 Network::Network(runtime::asio::EventLoop& loop, Node& node, NetworkOptions options)
     : loop_(loop), node_(node), options_(std::move(options)), rng_(std::make_unique<crypto::OsRng>()),
-      swarm_(swarm_options(node, options_), suite_, *rng_), timer_(loop) {
+      host_(host_options(node, options_), suite_, *rng_, loop.now()), timer_(loop) {
   runtime::asio::StreamTransportCallbacks callbacks;
   callbacks.on_open = [this](const ConnectionInfo& info) { on_open(info, std::nullopt); };
   callbacks.on_dialed = [this](runtime::asio::DialId dial, const ConnectionInfo& info) { on_open(info, dial); };
   callbacks.on_dial_failed = [this](runtime::asio::DialId dial, std::string error) {
-    finish_connect(dial, fail(std::move(error)));
+    if (auto host_dial = host_dials_.find(dial); host_dial != host_dials_.end()) {
+      const auto id = host_dial->second;
+      host_dials_.erase(host_dial);
+      spdlog::debug("dial failed: {}", error);
+      host_.handle_dial_failed(loop_.now(), id, error);
+    } else {
+      finish_connect(dial, fail(std::move(error)));
+    }
     process();
   };
   callbacks.on_data = [this](runtime::asio::ConnectionId id, ByteView data) {
-    swarm_.handle_input(loop_.now(), id, data);
+    host_.handle_input(loop_.now(), id, data);
     process();
   };
   callbacks.on_closed = [this](runtime::asio::ConnectionId id, std::string reason) {
     connection_info_.erase(id);
-    swarm_.handle_closed(loop_.now(), id, reason);
+    host_.handle_closed(loop_.now(), id, reason);
     process();
   };
   // Register before listening: a connection offers the protocols it was created with.
-  swarm_.register_protocol(std::string(echo::protocol_id));
-  swarm_.register_protocol(std::string(perf::protocol_id));
+  host_.register_protocol(std::string(echo::protocol_id));
+  host_.register_protocol(std::string(perf::protocol_id));
   transport_ = std::make_unique<runtime::asio::StreamTransport>(loop, runtime::asio::StreamTransportOptions{},
                                                                 std::move(callbacks));
 }
@@ -84,11 +98,12 @@ Result<std::vector<Multiaddr>> Network::start() {
     }
     spdlog::info("listening on {}", bound->to_string());
   }
-  swarm_.set_listen_addrs([&] {
+  host_.set_listen_addrs(loop_.now(), [&] {
     std::vector<Multiaddr> plain;
     for (const auto& addr : dialable) plain.push_back(addr.without_peer_id());
     return plain;
   }());
+  process();
   return dialable;
 }
 
@@ -98,7 +113,7 @@ void Network::connect(const Multiaddr& address, ConnectDone done) {
     done(fail("that address is this node's own peer id"));
     return;
   }
-  if (expected && swarm_.is_connected(*expected)) {
+  if (expected && host_.swarm().is_connected(*expected)) {
     done(*expected);  // already connected: nothing to dial
     return;
   }
@@ -110,16 +125,21 @@ void Network::connect(const Multiaddr& address, ConnectDone done) {
 void Network::on_open(const ConnectionInfo& info, std::optional<runtime::asio::DialId> dial) {
   const auto now = loop_.now();
   std::optional<PeerId> expected;
+  std::optional<host::DialId> host_dial;
   if (dial) {
     auto pending = connects_.find(*dial);
     if (pending != connects_.end()) {
       pending->second.connection = info.id;
       expected = pending->second.expected;
     }
+    if (auto found = host_dials_.find(*dial); found != host_dials_.end()) {
+      host_dial = found->second;
+      host_dials_.erase(found);
+    }
   }
   connection_info_[info.id] = info;
   auto direction = info.inbound ? swarm::Direction::inbound : swarm::Direction::outbound;
-  if (!swarm_.add_connection(now, info.id, direction, info.local, info.remote, expected)) {
+  if (!host_.add_connection(now, info.id, direction, info.local, info.remote, expected, host_dial)) {
     // Above a limit: the swarm keeps no state for it, so the socket goes now.
     spdlog::debug("refused connection {} from {}", info.id, info.remote.to_string());
     connection_info_.erase(info.id);
@@ -129,15 +149,14 @@ void Network::on_open(const ConnectionInfo& info, std::optional<runtime::asio::D
 }
 
 void Network::ping(const PeerId& peer, PingDone done) {
-  auto request = next_ping_++;
+  auto request = host_.ping(loop_.now(), peer);
   pings_[request] = PendingPing{std::move(done), loop_.now() + options_.ping_timeout};
-  swarm_.ping(loop_.now(), peer, request);
   process();
 }
 
 bool Network::disconnect(const PeerId& peer) {
-  if (!swarm_.is_connected(peer)) return false;
-  swarm_.disconnect(peer);
+  if (!host_.swarm().is_connected(peer)) return false;
+  host_.disconnect(loop_.now(), peer);
   process();
   return true;
 }
@@ -153,85 +172,39 @@ void Network::finish_connect(std::uint64_t key, Result<PeerId> result) {
 void Network::process() {
   if (processing_) return;  // the outer call's loop picks up what this one would do
   processing_ = true;
+  const auto now = loop_.now();
   for (bool progressed = true; progressed;) {
     progressed = false;
-    while (auto output = swarm_.poll_output()) {
+    host_.process(now);  // what stream I/O through host_.swarm() queued
+    while (auto output = host_.poll_output()) {
       progressed = true;
       if (auto* transmit = std::get_if<swarm::swarm_output::Transmit>(&*output)) {
         transport_->send(transmit->connection, std::move(transmit->bytes));
       } else if (auto* close = std::get_if<swarm::swarm_output::Close>(&*output)) {
         transport_->close(close->connection);
+      } else if (auto* dial = std::get_if<host::host_output::Dial>(&*output)) {
+        spdlog::debug("dialing {} ({})", dial->peer.to_string(), dial->addr.to_string());
+        host_dials_[transport_->dial(dial->addr)] = dial->id;
       }
     }
-    while (auto next = swarm_.poll_event()) {
+    while (auto next = host_.poll_event()) {
       progressed = true;
-      if (auto* connected = std::get_if<swarm::swarm_event::PeerConnected>(&*next)) {
-        spdlog::info("connected to {} ({}, {})", connected->peer.to_string(), connected->remote_addr.to_string(),
-                     connected->direction == swarm::Direction::inbound ? "inbound" : "outbound");
-        for (auto& [key, pending] : connects_) {
-          if (pending.connection == connected->connection) {
-            finish_connect(key, connected->peer);
-            break;
-          }
-        }
-      } else if (auto* disconnected = std::get_if<swarm::swarm_event::PeerDisconnected>(&*next)) {
-        spdlog::info("disconnected from {}: {}", disconnected->peer.to_string(), disconnected->reason);
-        std::vector<StreamKey> orphans;
-        for (const auto& [key, stream] : streams_) {
-          if (key.first == disconnected->connection) orphans.push_back(key);
-        }
-        for (const auto& key : orphans) {
-          finish_stream(loop_.now(), key, "the connection closed: " + disconnected->reason);
-        }
-      } else if (auto* failed = std::get_if<swarm::swarm_event::ConnectionFailed>(&*next)) {
-        // Debug, not info: a flood of abandoned connections must not flood the log.
-        spdlog::debug("connection {} failed: {}", failed->connection, failed->reason);
-        for (auto& [key, pending] : connects_) {
-          if (pending.connection == failed->connection) {
-            finish_connect(key, fail(failed->reason));
-            break;
-          }
-        }
-      } else if (auto* identified = std::get_if<swarm::swarm_event::Identified>(&*next)) {
-        spdlog::debug("identified {} as {}", identified->peer.to_string(),
-                      identified->info.agent_version.value_or("?"));
-      } else if (auto* opened = std::get_if<swarm::swarm_event::StreamOpened>(&*next)) {
-        on_stream_opened(loop_.now(), *opened);
-      } else if (auto* open_failed = std::get_if<swarm::swarm_event::StreamOpenFailed>(&*next)) {
-        auto request = stream_requests_.find(open_failed->request);
-        if (request == stream_requests_.end()) continue;
-        const auto transfer = request->second;
-        stream_requests_.erase(request);
-        finish_transfer(transfer, "cannot open " + open_failed->protocol + ": " + open_failed->error, loop_.now());
-      } else if (auto* readable = std::get_if<swarm::swarm_event::StreamReadable>(&*next)) {
-        pump_stream(loop_.now(), {readable->connection, readable->stream});
-      } else if (auto* writable = std::get_if<swarm::swarm_event::StreamWritable>(&*next)) {
-        pump_stream(loop_.now(), {writable->connection, writable->stream});
-      } else if (auto* stream_closed = std::get_if<swarm::swarm_event::StreamClosed>(&*next)) {
-        const StreamKey key{stream_closed->connection, stream_closed->stream};
-        if (streams_.count(key)) {
-          pump_stream(loop_.now(), key);  // the end of the stream may be unread yet
-          if (streams_.count(key)) {
-            finish_stream(loop_.now(), key, stream_closed->reset ? "the peer reset the stream" : "the stream closed early");
-          }
-        }
-      } else if (auto* pinged = std::get_if<swarm::swarm_event::PingResult>(&*next)) {
-        auto pending = pings_.find(pinged->request);
-        if (pending == pings_.end()) continue;
-        auto done = std::move(pending->second.done);
-        pings_.erase(pending);
-        if (pinged->rtt) {
-          done(*pinged->rtt);
-        } else {
-          done(fail(pinged->error));
-        }
+      if (auto* event = std::get_if<swarm::SwarmEvent>(&*next)) {
+        on_swarm_event(now, *event);
+      } else if (auto* message = std::get_if<host::GossipMessage>(&*next)) {
+        on_gossip(*message);
+      } else if (auto* finished = std::get_if<host::kad_event::QueryFinished>(&*next)) {
+        on_query_finished(*finished);
       }
     }
   }
   processing_ = false;
 
-  // One timer for everything: the swarm's next deadline and our own.
-  std::optional<Instant> next = swarm_.next_timeout();
+  // One timer for everything: the host's next deadline and our own.
+  std::optional<Instant> next = host_.next_timeout();
+  for (const auto& [id, query] : queries_) {
+    if (!next || query.deadline < *next) next = query.deadline;
+  }
   for (const auto& [key, pending] : connects_) {
     if (!next || pending.deadline < *next) next = pending.deadline;
   }
@@ -248,9 +221,180 @@ void Network::process() {
   }
 }
 
+void Network::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
+    if (auto* connected = std::get_if<swarm::swarm_event::PeerConnected>(&event)) {
+      spdlog::info("connected to {} ({}, {})", connected->peer.to_string(), connected->remote_addr.to_string(),
+                   connected->direction == swarm::Direction::inbound ? "inbound" : "outbound");
+      for (auto& [key, pending] : connects_) {
+        if (pending.connection == connected->connection) {
+          finish_connect(key, connected->peer);
+          break;
+        }
+      }
+    } else if (auto* disconnected = std::get_if<swarm::swarm_event::PeerDisconnected>(&event)) {
+      spdlog::info("disconnected from {}: {}", disconnected->peer.to_string(), disconnected->reason);
+      std::vector<StreamKey> orphans;
+      for (const auto& [key, stream] : streams_) {
+        if (key.first == disconnected->connection) orphans.push_back(key);
+      }
+      for (const auto& key : orphans) {
+        finish_stream(now, key, "the connection closed: " + disconnected->reason);
+      }
+    } else if (auto* failed = std::get_if<swarm::swarm_event::ConnectionFailed>(&event)) {
+      // Debug, not info: a flood of abandoned connections must not flood the log.
+      spdlog::debug("connection {} failed: {}", failed->connection, failed->reason);
+      for (auto& [key, pending] : connects_) {
+        if (pending.connection == failed->connection) {
+          finish_connect(key, fail(failed->reason));
+          break;
+        }
+      }
+    } else if (auto* identified = std::get_if<swarm::swarm_event::Identified>(&event)) {
+      spdlog::debug("identified {} as {}", identified->peer.to_string(),
+                    identified->info.agent_version.value_or("?"));
+    } else if (auto* opened = std::get_if<swarm::swarm_event::StreamOpened>(&event)) {
+      on_stream_opened(now, *opened);
+    } else if (auto* open_failed = std::get_if<swarm::swarm_event::StreamOpenFailed>(&event)) {
+      auto request = stream_requests_.find(open_failed->request);
+      if (request == stream_requests_.end()) return;
+      const auto transfer = request->second;
+      stream_requests_.erase(request);
+      finish_transfer(transfer, "cannot open " + open_failed->protocol + ": " + open_failed->error, now);
+    } else if (auto* readable = std::get_if<swarm::swarm_event::StreamReadable>(&event)) {
+      pump_stream(now, {readable->connection, readable->stream});
+    } else if (auto* writable = std::get_if<swarm::swarm_event::StreamWritable>(&event)) {
+      pump_stream(now, {writable->connection, writable->stream});
+    } else if (auto* stream_closed = std::get_if<swarm::swarm_event::StreamClosed>(&event)) {
+      const StreamKey key{stream_closed->connection, stream_closed->stream};
+      if (streams_.count(key)) {
+        pump_stream(now, key);  // the end of the stream may be unread yet
+        if (streams_.count(key)) {
+          finish_stream(now, key, stream_closed->reset ? "the peer reset the stream" : "the stream closed early");
+        }
+      }
+    } else if (auto* pinged = std::get_if<swarm::swarm_event::PingResult>(&event)) {
+      auto pending = pings_.find(pinged->request);
+      if (pending == pings_.end()) return;
+      auto done = std::move(pending->second.done);
+      pings_.erase(pending);
+      if (pinged->rtt) {
+        done(*pinged->rtt);
+      } else {
+        done(fail(pinged->error));
+      }
+    }
+}
+
+void Network::track_query(host::QueryId id, DhtDone done) {
+  // Its QueryFinished waits in the host's queue until process() runs.
+  queries_[id] = PendingQuery{std::move(done), loop_.now() + options_.dht_timeout};
+  process();
+}
+
+void Network::on_query_finished(host::kad_event::QueryFinished& finished) {
+  auto found = queries_.find(finished.id);
+  if (found == queries_.end()) return;  // timed out already
+  auto done = std::move(found->second.done);
+  queries_.erase(found);
+  if (finished.error) return done(fail(*finished.error));
+  done(std::move(finished));
+}
+
+void Network::dht_find_peer(const PeerId& peer, DhtDone done) {
+  track_query(host_.dht_find_peer(loop_.now(), peer), std::move(done));
+}
+
+void Network::dht_providers(const Bytes& key, DhtDone done) {
+  track_query(host_.dht_get_providers(loop_.now(), key), std::move(done));
+}
+
+void Network::dht_provide(const Bytes& key, DhtDone done) {
+  track_query(host_.dht_provide(loop_.now(), key), std::move(done));
+}
+
+Result<Network::SubscriptionId> Network::subscribe(const std::string& topic, OnMessage on_message) {
+  const bool first = std::none_of(subscriptions_.begin(), subscriptions_.end(),
+                                  [&](const auto& entry) { return entry.second.topic == topic; });
+  if (first) {
+    if (auto subscribed = host_.subscribe(loop_.now(), topic); !subscribed) {
+      return fail(subscribed.error().code == gossipsub::subscribe::Errc::topic_too_long ? "topic too long"
+                                                                                          : "too many topics");
+    }
+  }
+  const auto id = next_subscription_++;
+  subscriptions_.emplace(id, Subscription{topic, std::move(on_message)});
+  process();
+  return id;
+}
+
+void Network::unsubscribe(SubscriptionId id) {
+  auto found = subscriptions_.find(id);
+  if (found == subscriptions_.end()) return;
+  const std::string topic = found->second.topic;
+  subscriptions_.erase(found);
+  const bool last = std::none_of(subscriptions_.begin(), subscriptions_.end(),
+                                 [&](const auto& entry) { return entry.second.topic == topic; });
+  if (last) host_.unsubscribe(loop_.now(), topic);
+  process();
+}
+
+Result<Bytes> Network::publish(const std::string& topic, ByteView data) {
+  auto published = host_.publish(loop_.now(), topic, data);
+  process();
+  if (published) return std::move(*published);
+  switch (published.error().code) {
+    case gossipsub::publish::Errc::no_peers: return fail("no peer subscribes to " + topic + " yet");
+    case gossipsub::publish::Errc::duplicate: return fail("the same message was published already");
+    case gossipsub::publish::Errc::data_too_large:
+      return fail("the message is larger than the limit of " + std::to_string(options_.gossip_message_bytes_max) +
+                  " bytes");
+    case gossipsub::publish::Errc::too_many_topics: return fail("publishing to too many topics at once");
+  }
+  return fail("publish failed");
+}
+
+void Network::on_gossip(const host::GossipMessage& message) {
+  // Copy the callbacks first: one may unsubscribe (or subscribe) while it runs.
+  std::vector<OnMessage> receivers;
+  for (const auto& [id, subscription] : subscriptions_) {
+    if (subscription.topic == message.topic) receivers.push_back(subscription.on_message);
+  }
+  for (const auto& receive : receivers) receive(message);
+}
+
+void Network::add_bootstrap(const Multiaddr& address) {
+  host_.add_bootstrap(loop_.now(), address);
+  process();
+}
+
+void Network::add_rendezvous_point(const Multiaddr& address) {
+  host_.add_rendezvous_point(loop_.now(), address);
+  process();
+}
+
+void Network::add_discovered(const PeerId& peer, const std::vector<Multiaddr>& addrs, host::Source source) {
+  host_.add_discovered(loop_.now(), peer, addrs, source);
+  process();
+}
+
+std::vector<host::KnownPeer> Network::known_peers() const {
+  std::vector<host::KnownPeer> peers;
+  for (const auto& [peer, known] : host_.connections().known()) peers.push_back(known);
+  return peers;
+}
+
 void Network::on_timer() {
   const auto now = loop_.now();
-  swarm_.handle_timeout(now);
+  host_.handle_timeout(now);
+  std::vector<host::QueryId> expired_queries;
+  for (const auto& [id, query] : queries_) {
+    if (now >= query.deadline) expired_queries.push_back(id);
+  }
+  for (auto id : expired_queries) {
+    auto done = std::move(queries_.at(id).done);
+    queries_.erase(id);
+    done(fail("the DHT query did not finish within " + millis(options_.dht_timeout)));
+  }
   std::vector<std::uint64_t> expired_connects;
   for (const auto& [key, pending] : connects_) {
     if (now >= pending.deadline) expired_connects.push_back(key);
@@ -292,9 +436,8 @@ void Network::perf(const PeerId& peer, std::uint64_t upload_bytes, std::uint64_t
   }
   Transfer transfer{peer, std::move(done), upload_bytes, download_bytes, 1, 1, {}, {}, std::nullopt, {}};
   const auto id = start_transfer(std::move(transfer));
-  const auto request = next_stream_request_++;
+  const auto request = host_.open_stream(loop_.now(), peer, std::string(perf::protocol_id));
   stream_requests_[request] = id;
-  swarm_.open_stream(loop_.now(), peer, std::string(perf::protocol_id), request);
   process();
 }
 
@@ -310,9 +453,8 @@ void Network::echo(const PeerId& peer, std::size_t streams, std::uint64_t bytes_
   Transfer transfer{peer, std::move(done), bytes_per_stream, 0, streams, streams, {}, {}, std::nullopt, {}};
   const auto id = start_transfer(std::move(transfer));
   for (std::size_t i = 0; i < streams && transfers_.count(id); ++i) {
-    const auto request = next_stream_request_++;
+    const auto request = host_.open_stream(loop_.now(), peer, std::string(echo::protocol_id));
     stream_requests_[request] = id;
-    swarm_.open_stream(loop_.now(), peer, std::string(echo::protocol_id), request);
   }
   process();
 }
@@ -325,7 +467,7 @@ void Network::on_stream_opened(Instant now, const swarm::swarm_event::StreamOpen
     } else if (opened.protocol == perf::protocol_id) {
       streams_.emplace(key, AppStream{perf::Server{}, 0, false, false});
     } else {
-      swarm_.reset(now, opened.connection, opened.stream);
+      host_.swarm().reset(now, opened.connection, opened.stream);
       return;
     }
     pump_stream(now, key);
@@ -333,14 +475,14 @@ void Network::on_stream_opened(Instant now, const swarm::swarm_event::StreamOpen
   }
   auto request = stream_requests_.find(opened.request);
   if (request == stream_requests_.end()) {
-    swarm_.reset(now, opened.connection, opened.stream);  // its transfer already ended
+    host_.swarm().reset(now, opened.connection, opened.stream);  // its transfer already ended
     return;
   }
   const auto id = request->second;
   stream_requests_.erase(request);
   auto transfer = transfers_.find(id);
   if (transfer == transfers_.end()) {
-    swarm_.reset(now, opened.connection, opened.stream);
+    host_.swarm().reset(now, opened.connection, opened.stream);
     return;
   }
   if (opened.protocol == perf::protocol_id) {
@@ -372,7 +514,7 @@ void Network::pump_stream(Instant now, const StreamKey& key) {
       while (!error && !write_blocked) {
         const auto out = core.pending_output();
         if (out.empty()) break;
-        auto written = swarm_.write(now, connection, id, out);
+        auto written = host_.swarm().write(now, connection, id, out);
         if (!written) {
           error = "write failed: " + written.error().text;
           break;
@@ -382,7 +524,7 @@ void Network::pump_stream(Instant now, const StreamKey& key) {
         if (*written < out.size()) write_blocked = true;  // StreamWritable follows
       }
       if (!error && !write_blocked && !stream.write_closed && core.close_write_due() && core.pending_output().empty()) {
-        if (auto closed = swarm_.close_write(now, connection, id); !closed) {
+        if (auto closed = host_.swarm().close_write(now, connection, id); !closed) {
           error = "close failed: " + closed.error().text;
           return;
         }
@@ -401,7 +543,7 @@ void Network::pump_stream(Instant now, const StreamKey& key) {
       if (stream.read_ended || !core.wants_input()) return;
       std::size_t room = kStreamReadBytes;
       if constexpr (std::is_same_v<std::decay_t<decltype(core)>, echo::Server>) room = core.input_room();
-      auto chunk = swarm_.read(now, connection, id, room);
+      auto chunk = host_.swarm().read(now, connection, id, room);
       if (!chunk) {
         error = "read failed: " + chunk.error().text;
         return;
@@ -437,7 +579,7 @@ void Network::finish_stream(Instant now, const StreamKey& key, const std::option
   const bool client = transfer_id != 0;
   streams_.erase(found);
   if (error) {
-    swarm_.reset(now, key.first, key.second);
+    host_.swarm().reset(now, key.first, key.second);
     if (!client) spdlog::debug("inbound stream {}/{} failed: {}", key.first, key.second, *error);
   }
   if (!client) return;
@@ -458,7 +600,7 @@ void Network::finish_transfer(std::uint64_t id, const std::optional<std::string>
   // Streams still running for a failed transfer are reset; requests still
   // opening are dropped (on_stream_opened resets them when they arrive).
   for (const auto& key : transfer.streams) {
-    if (streams_.erase(key)) swarm_.reset(now, key.first, key.second);
+    if (streams_.erase(key)) host_.swarm().reset(now, key.first, key.second);
   }
   for (auto it = stream_requests_.begin(); it != stream_requests_.end();) {
     it = it->second == id ? stream_requests_.erase(it) : std::next(it);
@@ -476,15 +618,16 @@ void Network::finish_transfer(std::uint64_t id, const std::optional<std::string>
 
 std::vector<PeerRow> Network::peers() const {
   std::vector<PeerRow> rows;
-  for (const auto& connection : swarm_.connections()) {
+  for (const auto& connection : host_.swarm().connections()) {
     if (!connection.peer || !connection.established) continue;
-    PeerRow row{*connection.peer, connection.remote_addr, "tcp",
+    PeerRow row{*connection.peer, "", connection.remote_addr, "tcp",
                 connection.direction == swarm::Direction::inbound ? "inbound" : "outbound",
                 connection.rtt, {}, {}};
     if (auto info = connection_info_.find(connection.id); info != connection_info_.end()) {
       row.transport = info->second.transport == Transport::websocket ? "ws" : "tcp";
     }
-    if (const auto* peer = swarm_.peerstore().find(*connection.peer)) {
+    if (auto source = host_.source_of(*connection.peer)) row.source = std::string(host::to_string(*source));
+    if (const auto* peer = host_.swarm().peerstore().find(*connection.peer)) {
       row.agent = peer->agent_version;
       row.protocols = peer->protocols;
     }
@@ -493,6 +636,6 @@ std::vector<PeerRow> Network::peers() const {
   return rows;
 }
 
-std::size_t Network::connection_count() const { return swarm_.connection_count(); }
+std::size_t Network::connection_count() const { return host_.swarm().connection_count(); }
 
 }  // namespace taho::node

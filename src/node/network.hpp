@@ -21,6 +21,7 @@
 #include "proto/perf/perf.hpp"
 #include "runtime/asio/event_loop.hpp"
 #include "runtime/asio/stream_transport.hpp"
+#include "host/host.hpp"
 #include "swarm/swarm.hpp"
 
 namespace taho::node {
@@ -29,6 +30,13 @@ struct NetworkOptions {
   std::vector<Multiaddr> listen;
   std::uint64_t peer_record_seq = 1;
   std::size_t connections_max = 512;
+  std::size_t min_peers = 4;
+  std::size_t max_peers = 64;
+  std::string dht_protocol{kad::default_protocol_id};
+  bool dht_server = true;
+  bool rendezvous_server = true;
+  std::size_t gossip_message_bytes_max = 1024 * 1024;
+  Duration dht_timeout = std::chrono::seconds(60);  // a whole DHT query
   Duration connect_timeout = std::chrono::seconds(20);  // dial + upgrade, for connect()
   Duration ping_timeout = std::chrono::seconds(10);
   Duration transfer_timeout = std::chrono::minutes(5);  // a whole perf() or echo()
@@ -51,6 +59,7 @@ struct EchoResult {
 
 struct PeerRow {
   PeerId peer;
+  std::string source;    // how we found it: "mdns", "bootstrap", "dht", "inbound", ...
   Multiaddr addr;        // the remote address of the connection
   std::string transport; // "tcp", "ws"
   std::string direction; // "inbound", "outbound"
@@ -88,6 +97,29 @@ class Network {
 
   std::vector<PeerRow> peers() const;
   std::size_t connection_count() const;
+
+  // ---- discovery and the connection manager
+  void add_bootstrap(const Multiaddr& address);
+  void add_rendezvous_point(const Multiaddr& address);
+  void add_discovered(const PeerId& peer, const std::vector<Multiaddr>& addrs, host::Source source);
+  // Every peer the connection manager knows (what the peerstore file keeps).
+  std::vector<host::KnownPeer> known_peers() const;
+  const host::Host& host() const { return host_; }
+
+  // ---- the DHT
+  using DhtDone = std::function<void(Result<host::kad_event::QueryFinished>)>;
+  void dht_find_peer(const PeerId& peer, DhtDone done);
+  void dht_providers(const Bytes& key, DhtDone done);
+  void dht_provide(const Bytes& key, DhtDone done);
+
+  // ---- gossip (events)
+  using SubscriptionId = std::uint64_t;
+  using OnMessage = std::function<void(const host::GossipMessage&)>;
+  // Every message of `topic` goes to `on_message` until unsubscribe().
+  Result<SubscriptionId> subscribe(const std::string& topic, OnMessage on_message);
+  void unsubscribe(SubscriptionId id);
+  // Returns the message id.
+  Result<Bytes> publish(const std::string& topic, ByteView data);
 
  private:
   struct PendingConnect {
@@ -135,24 +167,38 @@ class Network {
   void process();  // drains the swarm's outputs and events, re-arms the timer
   void on_timer();
   void finish_connect(std::uint64_t key, Result<PeerId> result);
+  void on_swarm_event(Instant now, swarm::SwarmEvent& event);
+  void on_query_finished(host::kad_event::QueryFinished& finished);
+  void on_gossip(const host::GossipMessage& message);
+  void track_query(host::QueryId id, DhtDone done);
 
   runtime::asio::EventLoop& loop_;
   Node& node_;
   NetworkOptions options_;
   crypto::OpenSslCryptoSuite suite_;
   std::unique_ptr<Rng> rng_;
-  swarm::Swarm swarm_;
+  host::Host host_;
   std::unique_ptr<runtime::asio::StreamTransport> transport_;
   runtime::asio::Timer timer_;
   std::map<swarm::ConnectionId, runtime::asio::ConnectionInfo> connection_info_;
   std::map<std::uint64_t, PendingConnect> connects_;  // keyed by DialId
   std::map<swarm::RequestId, PendingPing> pings_;
-  swarm::RequestId next_ping_ = 1;
+  std::map<runtime::asio::DialId, host::DialId> host_dials_;  // transport dial -> the host's Dial
+  struct PendingQuery {
+    DhtDone done;
+    Instant deadline;
+  };
+  std::map<host::QueryId, PendingQuery> queries_;
+  struct Subscription {
+    std::string topic;
+    OnMessage on_message;
+  };
+  std::map<SubscriptionId, Subscription> subscriptions_;
+  SubscriptionId next_subscription_ = 1;
   std::map<StreamKey, AppStream> streams_;
   std::map<std::uint64_t, Transfer> transfers_;
   std::map<swarm::RequestId, std::uint64_t> stream_requests_;  // open_stream request -> transfer
   std::uint64_t next_transfer_ = 1;
-  swarm::RequestId next_stream_request_ = 1;
   bool processing_ = false;
 };
 

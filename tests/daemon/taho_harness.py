@@ -17,6 +17,9 @@ def clean_env(home):
     """The environment a test run sees: no TAHO__ variables from outside."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAHO")}
     env["TAHO_HOME"] = home
+    # mDNS is on by default; test daemons on one machine must not find each
+    # other unless a test asks for it (mdns_loopback_test does).
+    env.setdefault("TAHO__MESH__MDNS", "false")
     return env
 
 

@@ -118,6 +118,19 @@ class JsPeer:
                 return event
         return self._next_line(predicate, timeout)
 
+    def events_so_far(self, predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Every line received until now (read or not yet) that matches, e.g. to count deliveries."""
+        while True:
+            try:
+                line = self._lines.get_nowait()
+            except queue.Empty:
+                break
+            if line is None:
+                self._lines.put(None)  # keep the end marker for later calls
+                break
+            self._events.append(line)
+        return [event for event in self._events if predicate(event)]
+
     def stop(self, timeout: float = 15.0) -> int:
         """Asks the peer to stop and returns its exit status (killing it if it hangs)."""
         if self.process.poll() is None:

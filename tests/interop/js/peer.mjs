@@ -147,7 +147,9 @@ try {
 
 const { coreCommands } = await import('./lib/commands.mjs')
 const { streamCommands } = await import('./lib/streams.mjs')
-const commandTables = [coreCommands, streamCommands]
+const { pubsubCommands, watchPubsub } = await import('./lib/pubsub.mjs')
+const { dhtCommands } = await import('./lib/dht.mjs')
+const commandTables = [coreCommands, streamCommands, pubsubCommands, dhtCommands]
 const commands = Object.assign({}, ...commandTables)
 
 const format = await import('./lib/format.mjs')
@@ -176,6 +178,8 @@ if (node.services.mdns != null) {
     emit({ event: 'peer:discovery', peer, addrs })
   })
 }
+// --gossipsub: a "pubsub:message" event for every message js delivers.
+watchPubsub(ctx)
 node.addEventListener('peer:identify', (evt) => {
   const result = format.identifyResult(evt.detail)
   ctx.identified.record(result)

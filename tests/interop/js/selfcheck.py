@@ -2,10 +2,12 @@
 """Proves the js-libp2p harness works before anything taho depends on it:
 two js peers, A listening on TCP and WebSocket with a fixed key, B dialling,
 pinging and identifying A over TCP, pinging it over WebSocket, then both
-stopping cleanly.
+stopping cleanly; and two js peers C and D with gossipsub and kad-dht
+exercising the pubsub and dht commands (lib/pubsub.mjs, lib/dht.mjs).
 Exit status 0 on success; ctest runs it as interop.js_harness_selfcheck."""
 
 import sys
+import time
 import unittest
 
 from js_peer import JsPeer, JsPeerError, node_modules_missing
@@ -103,6 +105,78 @@ class HarnessSelfCheck(unittest.TestCase):
         peers = self.b.expect({"cmd": "peers"})["peers"]
         self.assertEqual([p["peer"] for p in peers], [PEER_ID_07])
         self.assertTrue(all("/ws" in addr for addr in peers[0]["addrs"]), peers)
+
+
+class PubsubAndDhtSelfCheck(unittest.TestCase):
+    """The gossipsub and kad-dht commands between two js peers (C dials D)."""
+
+    TOPIC = "selfcheck"
+    # CIDv1 raw of sha2-256("selfcheck"): js DHT servers take only sha2-256 keys.
+    CID = "bafkreidak6fzxuy737xdisgckkxocbhr25ctpbt4whpeyzmpvl4mlptod4"
+
+    @classmethod
+    def setUpClass(cls):
+        flags = ("--tcp", "--gossipsub", "--kad", "--kad-protocol", "/selfcheck/kad/1.0.0")
+        cls.c = JsPeer.start(*flags, name="C")
+        try:
+            cls.d = JsPeer.start(*flags, name="D")
+        except Exception:
+            cls.c.stop()
+            raise
+        cls.c.expect({"cmd": "dial", "addr": cls.d.addr()})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.stop()
+        cls.d.stop()
+
+    def wait_for(self, check, what):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if check():
+                return
+            time.sleep(0.1)
+        self.fail(what)
+
+    def test_1_publish_reaches_the_subscriber(self):
+        self.assertEqual(self.d.expect({"cmd": "subscribe", "topic": self.TOPIC})["topics"], [self.TOPIC])
+        self.wait_for(lambda: self.d.peer_id in self.c.expect({"cmd": "pubsub_peers", "topic": self.TOPIC})["subscribers"],
+                      "C never saw D subscribe")
+        published = self.c.expect({"cmd": "publish", "topic": self.TOPIC, "data_hex": "00ff7f80"})
+        self.assertEqual(published["recipients"], [self.d.peer_id])
+        self.assertEqual(published["bytes"], 4)
+        # js's StrictSign message id: protobuf(Ed25519 public key) ‖ 8-byte seqno.
+        self.assertRegex(published["msg_id"], "^08011220[0-9a-f]{64}[0-9a-f]{16}$")
+        self.assertEqual(int(published["msg_id"][-16:], 16), int(published["seqno"]))
+        got = self.d.wait_event(lambda e: e.get("event") == "pubsub:message")
+        self.assertEqual((got["topic"], got["from"], got["via"]), (self.TOPIC, self.c.peer_id, self.c.peer_id))
+        self.assertEqual((got["data_hex"], got["seqno"], got["msg_id"]),
+                         ("00ff7f80", published["seqno"], published["msg_id"]))
+
+    def test_2_unsubscribe_and_bad_publish(self):
+        self.assertEqual(self.d.expect({"cmd": "unsubscribe", "topic": self.TOPIC})["topics"], [])
+        self.wait_for(lambda: self.c.expect({"cmd": "pubsub_peers", "topic": self.TOPIC})["subscribers"] == [],
+                      "C still lists D as a subscriber")
+        nobody = self.c.request({"cmd": "publish", "topic": self.TOPIC, "data": "x"})
+        self.assertEqual(nobody["event"], "error")
+        self.assertIn("NoPeersSubscribedToTopic", nobody["message"])
+        odd = self.c.request({"cmd": "publish", "topic": self.TOPIC, "data_hex": "abc"})
+        self.assertEqual(odd["event"], "error")
+
+    def test_3_dht_routing_provide_find(self):
+        self.wait_for(lambda: self.c.expect({"cmd": "dht_routing_table"})["peers"] == [self.d.peer_id],
+                      "D never entered C's routing table")
+        table = self.d.expect({"cmd": "dht_routing_table"})
+        self.assertEqual((table["mode"], table["size"], table["peers"]), ("server", 1, [self.c.peer_id]))
+        provided = self.c.expect({"cmd": "dht_provide", "cid": self.CID})
+        self.assertEqual(provided["announced_to"], [self.d.peer_id])
+        found = self.d.expect({"cmd": "dht_find_providers", "cid": self.CID, "until_peer": self.c.peer_id})
+        self.assertIn(self.c.peer_id, [p["peer"] for p in found["providers"]])
+        located = self.d.expect({"cmd": "dht_find_peer", "peer": self.c.peer_id})
+        self.assertIn(self.c.addr().split("/p2p/")[0], located["addrs"])
+        bad = self.d.request({"cmd": "dht_find_providers", "cid": "not-a-cid"})
+        self.assertEqual(bad["event"], "error")
+        self.assertIn("not a CID", bad["message"])
 
 
 if __name__ == "__main__":

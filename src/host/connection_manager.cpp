@@ -38,6 +38,14 @@ Duration scale(Duration d, double factor) {
 
 }  // namespace
 
+bool is_loopback_addr(const Multiaddr& addr) {
+  for (const auto& component : addr.components()) {
+    if (component.protocol() == multiaddr::Protocol::ip4) return component.value_text().rfind("127.", 0) == 0;
+    if (component.protocol() == multiaddr::Protocol::ip6) return component.value_text() == "::1";
+  }
+  return false;
+}
+
 std::string_view to_string(Source source) {
   for (const auto& [value, name] : kSourceNames) {
     if (value == source) return name;
@@ -255,6 +263,8 @@ void ConnectionManager::fill_up(Instant now) {
     if (wanted == 0) break;
     std::vector<Multiaddr> usable;
     std::copy_if(candidate->addrs.begin(), candidate->addrs.end(), std::back_inserter(usable), can_dial_);
+    // Loopback last: a remote host's 127.0.0.1 is usually our own.
+    std::stable_partition(usable.begin(), usable.end(), [](const Multiaddr& addr) { return !is_loopback_addr(addr); });
     const Multiaddr& addr = usable[candidate->next_addr % usable.size()];
     dialing_.insert_or_assign(candidate->peer, now + options_.dial_timeout);
     actions_.push_back(action::Dial{candidate->peer, addr.with_peer_id(candidate->peer)});

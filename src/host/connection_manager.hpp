@@ -34,6 +34,8 @@ namespace taho::host {
 enum class Source : std::uint8_t { bootstrap, mdns, dht, rendezvous, peerstore, inbound, manual };
 std::string_view to_string(Source source);
 std::optional<Source> parse_source(std::string_view text);
+// 127.0.0.0/8 or ::1: a remote host's loopback address is usually our own.
+bool is_loopback_addr(const Multiaddr& addr);
 
 struct ConnectionManagerOptions {
   std::size_t min_peers = 4;

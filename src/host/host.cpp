@@ -250,7 +250,10 @@ bool Host::drain_behaviours(Instant now) {
   while (auto wanted = kad_.poll_dial()) {
     progressed = true;
     manager_.add_known(now, wanted->peer, wanted->addrs, Source::dht);
-    auto usable = std::find_if(wanted->addrs.begin(), wanted->addrs.end(), options_.can_dial);
+    auto usable = std::find_if(wanted->addrs.begin(), wanted->addrs.end(), [&](const Multiaddr& addr) {
+      return options_.can_dial(addr) && !is_loopback_addr(addr);
+    });
+    if (usable == wanted->addrs.end()) usable = std::find_if(wanted->addrs.begin(), wanted->addrs.end(), options_.can_dial);
     if (usable == wanted->addrs.end()) {
       kad_.on_dial_failed(now, wanted->peer);
       continue;

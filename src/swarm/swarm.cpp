@@ -164,6 +164,13 @@ void Swarm::pump(Instant now, ConnectionId id) {
 
 void Swarm::on_event(Instant now, ConnectionId id, ConnState& state, ConnectionEvent& next) {
   if (auto* established = std::get_if<event::Established>(&next)) {
+    // A dial that reached ourselves (another host's loopback address is our
+    // own): the inbound end authenticates our own key. Never keep it.
+    if (established->peer == local_peer_) {
+      ++self_connections_refused_;
+      state.connection.close();
+      return;
+    }
     if (connections_to(established->peer) >= options_.connections_per_peer_max) {
       state.connection.close();
       return;  // Closed follows; reported as a failed connection

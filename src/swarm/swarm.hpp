@@ -157,6 +157,7 @@ class Swarm {
   bool is_connected(const PeerId& peer) const;
   const PeerId& local_peer() const { return local_peer_; }
   std::uint64_t refused_connections() const { return refused_connections_; }
+  std::uint64_t self_connections_refused() const { return self_connections_refused_; }
 
  private:
   enum class Purpose { identify, ping, app };
@@ -209,6 +210,7 @@ class Swarm {
   Peerstore peerstore_;
   StreamTag next_tag_ = 1;
   std::uint64_t refused_connections_ = 0;
+  std::uint64_t self_connections_refused_ = 0;
   std::deque<SwarmOutput> outputs_;
   std::deque<SwarmEvent> events_;
 };

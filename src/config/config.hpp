@@ -54,6 +54,8 @@ struct Config {
     std::uint32_t min_peers = 0;
     std::uint32_t max_peers = 0;        // >= min_peers
     std::chrono::milliseconds heartbeat{0};
+    std::uint32_t max_event_bytes = 0;
+    std::uint32_t event_rate_per_peer = 0;  // messages/s
   } mesh;
   struct Content {
     std::uint64_t cache_mb = 0;

@@ -100,6 +100,9 @@ int run(const DaemonOptions& options) {
   network_options.max_peers = options.config.mesh.max_peers;
   network_options.dht_protocol = options.config.mesh.dht_protocol;
   network_options.rendezvous_server = options.config.mesh.rendezvous_server;
+  network_options.gossip_message_bytes_max = options.config.mesh.max_event_bytes;
+  network_options.gossip_messages_per_peer_per_second = options.config.mesh.event_rate_per_peer;
+  network_options.heartbeat = options.config.mesh.heartbeat;
   // Our signed peer record's sequence number must grow across restarts.
   network_options.peer_record_seq = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

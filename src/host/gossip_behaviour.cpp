@@ -102,6 +102,7 @@ void GossipBehaviour::pump_inbound(Instant now, swarm::Swarm& swarm, const Strea
         }
         if (!*rpc) break;
         ++stats_.rpcs_received;
+        if (!admit(now, in.peer, (*rpc)->publish.size())) continue;
         router_.handle_rpc(now, in.peer, **rpc);
       }
     }
@@ -162,6 +163,27 @@ void GossipBehaviour::drop_peer(Instant now, const PeerId& peer) {
   router_.remove_peer(now, peer);
 }
 
+bool GossipBehaviour::admit(Instant now, const PeerId& peer, std::size_t messages) {
+  if (messages == 0) return true;  // control only: bounded by the router's own limits
+  auto [it, fresh] = rates_.try_emplace(peer);
+  RateBucket& bucket = it->second;
+  if (fresh) {
+    bucket.tokens = options_.peer_message_burst;
+    bucket.refilled = now;
+  }
+  const double elapsed = std::chrono::duration<double>(now - bucket.refilled).count();
+  bucket.tokens = std::min(options_.peer_message_burst, bucket.tokens + elapsed * options_.peer_messages_per_second);
+  bucket.refilled = now;
+  if (bucket.tokens >= static_cast<double>(messages)) {
+    bucket.tokens -= static_cast<double>(messages);
+    return true;
+  }
+  ++stats_.rpcs_dropped_rate_limited;
+  ++bucket.dropped;
+  router_.set_application_score(peer, -static_cast<double>(bucket.dropped));
+  return false;
+}
+
 void GossipBehaviour::set_peer_ip(const PeerId& peer, std::string ip) {
   router_.set_peer_ip(peer, ip);  // ignored by the router until it knows the peer
   peer_ips_.insert_or_assign(peer, std::move(ip));
@@ -170,6 +192,8 @@ void GossipBehaviour::set_peer_ip(const PeerId& peer, std::string ip) {
 void GossipBehaviour::on_disconnected(Instant now, const PeerId& peer) {
   drop_peer(now, peer);
   peer_ips_.erase(peer);
+  // A peer that was rate limited keeps its bucket: reconnecting must not refill it.
+  if (auto rate = rates_.find(peer); rate != rates_.end() && rate->second.dropped == 0) rates_.erase(rate);
   for (auto it = inbound_.begin(); it != inbound_.end();) {
     it = it->second.peer == peer ? inbound_.erase(it) : std::next(it);
   }

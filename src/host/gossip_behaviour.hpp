@@ -30,6 +30,11 @@ struct GossipOptions {
   // (counted): a peer that does not read must not grow our memory.
   std::size_t peer_queue_bytes_max = 16 * 1024 * 1024;
   std::size_t inbound_streams_per_peer_max = 2;
+  // Published messages accepted from one peer per second (a token bucket
+  // holding `peer_message_burst`); beyond it the peer's RPCs are dropped and
+  // its application score (P5) goes down by one per dropped RPC.
+  double peer_messages_per_second = 1000;
+  double peer_message_burst = 2000;
 };
 
 struct GossipOpen {
@@ -43,6 +48,7 @@ struct GossipStats {
   std::uint64_t rpcs_received = 0;
   std::uint64_t rpcs_dropped_queue_full = 0;
   std::uint64_t bad_frames = 0;
+  std::uint64_t rpcs_dropped_rate_limited = 0;
 };
 
 class GossipBehaviour {
@@ -103,6 +109,13 @@ class GossipBehaviour {
   GossipOptions options_;
   std::set<std::string> topics_;
   std::map<PeerId, std::string> peer_ips_;  // told to the router once it knows the peer
+  struct RateBucket {
+    double tokens = 0;
+    Instant refilled{};
+    std::uint64_t dropped = 0;
+  };
+  std::map<PeerId, RateBucket> rates_;
+  bool admit(Instant now, const PeerId& peer, std::size_t messages);
   std::map<PeerId, Outbound> outbound_;
   std::map<std::uint64_t, PeerId> opening_;  // token -> peer
   std::map<StreamKey, PeerId> outbound_streams_;

@@ -302,9 +302,13 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
       dials_.erase(dialing->second);
       dialing_.erase(dialing);
     }
-    manager_.handle_connected(now, connected->peer, connected->direction == swarm::Direction::inbound);
-    if (auto ip = ip_of(connected->remote_addr); !ip.empty()) gossip_.set_peer_ip(connected->peer, ip);
-    kad_.on_connected(now, connected->peer);
+    // A duplicate from a crossed dial is closed at once; the event still
+    // goes out (the peer is connected, through the other connection).
+    if (!close_crossed_dial(*connected)) {
+      manager_.handle_connected(now, connected->peer, connected->direction == swarm::Direction::inbound);
+      if (auto ip = ip_of(connected->remote_addr); !ip.empty()) gossip_.set_peer_ip(connected->peer, ip);
+      kad_.on_connected(now, connected->peer);
+    }
   } else if (auto* disconnected = std::get_if<PeerDisconnected>(&event)) {
     if (!swarm_.is_connected(disconnected->peer)) {
       manager_.handle_disconnected(now, disconnected->peer);
@@ -357,6 +361,34 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
     }
   }
   events_.push_back(std::move(event));
+}
+
+// Two nodes that dial each other at the same moment end up with two
+// connections. Both sides keep the one dialed by the smaller peer id, so
+// they agree without talking, and close the other.
+bool Host::close_crossed_dial(const swarm::swarm_event::PeerConnected& connected) {
+  const bool we_dialed = connected.direction == swarm::Direction::outbound;
+  const bool smaller_dialed = we_dialed == (local_peer().bytes() < connected.peer.bytes());
+  bool other_direction_exists = false;
+  for (const auto& summary : swarm_.connections()) {
+    if (summary.id != connected.connection && summary.peer == connected.peer && summary.established &&
+        summary.direction != connected.direction) {
+      other_direction_exists = true;
+    }
+  }
+  if (!other_direction_exists) return false;
+  if (smaller_dialed) {
+    // This one stays: close the other direction's connection(s).
+    for (const auto& summary : swarm_.connections()) {
+      if (summary.id != connected.connection && summary.peer == connected.peer && summary.established &&
+          summary.direction != connected.direction) {
+        swarm_.close_connection(summary.id, "duplicate of a crossed dial");
+      }
+    }
+    return false;
+  }
+  swarm_.close_connection(connected.connection, "duplicate of a crossed dial");
+  return true;
 }
 
 void Host::on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened& opened) {

@@ -135,6 +135,42 @@ TEST(Host, GossipReachesEverySubscriberOnce) {
   }
 }
 
+TEST(Host, FloodingPeerIsRateLimitedAndScoredDown) {
+  SimNetworkOptions options = small_world(9, 1);
+  options.configure = [](std::size_t, HostOptions& host) {
+    host.connections.min_peers = 1;
+    host.gossip.peer_messages_per_second = 50;
+    host.gossip.peer_message_burst = 100;
+  };
+  SimNetwork net(2, options);
+  net.host(1).add_bootstrap(net.now(), net.address(0));
+  for (std::size_t i = 0; i < 2; ++i) ASSERT_TRUE(net.host(i).subscribe(net.now(), "flood"));
+  net.run_for(3s);
+  for (int m = 0; m < 1000; ++m) {
+    const Bytes payload{static_cast<std::uint8_t>(m), static_cast<std::uint8_t>(m >> 8)};
+    ASSERT_TRUE(net.host(1).publish(net.now(), "flood", payload));
+  }
+  net.run_for(1s);
+  const auto received = gossip_received(net, 0).size();
+  EXPECT_GE(received, 100u);
+  EXPECT_LT(received, 300u) << "a burst of 100 plus about 50/s may pass";
+  EXPECT_GT(net.host(0).gossip().stats().rpcs_dropped_rate_limited, 0u);
+  EXPECT_LT(net.host(0).gossip().router().score(net.peer(1)), 0.0);
+}
+
+TEST(Host, CrossedDialsLeaveOneConnection) {
+  SimNetwork net(2, small_world(10, 1));
+  // Each names the other: both dial at the same instant.
+  net.host(0).add_bootstrap(net.now(), net.address(1));
+  net.host(1).add_bootstrap(net.now(), net.address(0));
+  net.run_for(5s);
+  EXPECT_EQ(net.connections_between(0, 1), 1u);
+  EXPECT_EQ(net.connections_between(1, 0), 1u);
+  EXPECT_EQ(net.host(0).swarm().connection_count(), 1u);
+  EXPECT_EQ(net.host(1).swarm().connection_count(), 1u);
+  EXPECT_TRUE(net.host(0).swarm().is_connected(net.peer(1)));
+}
+
 TEST(Host, ReplacesALostPeerAndRedialsAfterRestart) {
   // max_peers = min_peers: trimming keeps each node at exactly 3 links, so
   // losing one really leaves it short.

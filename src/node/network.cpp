@@ -29,6 +29,10 @@ host::HostOptions host_options(const Node& node, const NetworkOptions& options) 
   host.kad.server = options.dht_server;
   host.rendezvous.server = options.rendezvous_server;
   host.gossip.router.rpc_limits.message_data_bytes_max = options.gossip_message_bytes_max;
+  host.gossip.peer_messages_per_second = options.gossip_messages_per_peer_per_second;
+  host.gossip.peer_message_burst = 2 * options.gossip_messages_per_peer_per_second;
+  host.gossip.router.heartbeat_interval = options.heartbeat;
+  host.connections.tick_interval = options.heartbeat;
   host.connections.min_peers = options.min_peers;
   host.connections.max_peers = options.max_peers;
   host.can_dial = is_stream_transport;

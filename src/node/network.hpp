@@ -36,6 +36,8 @@ struct NetworkOptions {
   bool dht_server = true;
   bool rendezvous_server = true;
   std::size_t gossip_message_bytes_max = 1024 * 1024;
+  double gossip_messages_per_peer_per_second = 1000;
+  Duration heartbeat = std::chrono::seconds(1);  // gossip heartbeat and connection-manager tick
   Duration dht_timeout = std::chrono::seconds(60);  // a whole DHT query
   Duration connect_timeout = std::chrono::seconds(20);  // dial + upgrade, for connect()
   Duration ping_timeout = std::chrono::seconds(10);

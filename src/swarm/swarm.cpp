@@ -130,13 +130,17 @@ void Swarm::disconnect(const PeerId& peer) {
   for (const auto& [id, state] : connections_) {
     if (state.peer == peer) ids.push_back(id);
   }
-  for (ConnectionId id : ids) {
-    auto& state = connections_.at(id);
-    state.connection.close();
-    // Flush the GoAway before asking the driver to close.
-    while (auto bytes = state.connection.poll_transmit()) outputs_.push_back(swarm_output::Transmit{id, std::move(*bytes)});
-    remove_connection(id, "disconnected locally");
-  }
+  for (ConnectionId id : ids) close_connection(id, "disconnected locally");
+}
+
+void Swarm::close_connection(ConnectionId id, const std::string& reason) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  auto& state = found->second;
+  state.connection.close();
+  // Flush the GoAway before asking the driver to close.
+  while (auto bytes = state.connection.poll_transmit()) outputs_.push_back(swarm_output::Transmit{id, std::move(*bytes)});
+  remove_connection(id, reason);
 }
 
 void Swarm::ping_failed(const PeerId& peer, RequestId request, std::string error) {

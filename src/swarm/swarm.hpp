@@ -131,6 +131,8 @@ class Swarm {
   // Pings the peer over an established connection; PingResult follows.
   void ping(Instant now, const PeerId& peer, RequestId request);
   void disconnect(const PeerId& peer);
+  // Closes one connection (GoAway first); PeerDisconnected follows if it was established.
+  void close_connection(ConnectionId id, const std::string& reason);
   void set_listen_addrs(std::vector<Multiaddr> addrs);
 
   // ---- the protocol router: features register their protocol ids, then get

@@ -302,9 +302,9 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
       dials_.erase(dialing->second);
       dialing_.erase(dialing);
     }
-    // A duplicate from a crossed dial is closed at once; the event still
-    // goes out (the peer is connected, through the other connection).
-    if (!close_crossed_dial(*connected)) {
+    // A duplicate connection is closed at once; the event still goes out
+    // (the peer is connected, through the other connection).
+    if (!close_duplicate_connection(*connected)) {
       manager_.handle_connected(now, connected->peer, connected->direction == swarm::Direction::inbound);
       if (auto ip = ip_of(connected->remote_addr); !ip.empty()) gossip_.set_peer_ip(connected->peer, ip);
       kad_.on_connected(now, connected->peer);
@@ -363,32 +363,31 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
   events_.push_back(std::move(event));
 }
 
-// Two nodes that dial each other at the same moment end up with two
-// connections. Both sides keep the one dialed by the smaller peer id, so
-// they agree without talking, and close the other.
-bool Host::close_crossed_dial(const swarm::swarm_event::PeerConnected& connected) {
+// A second connection to a peer we are connected to already goes, so each
+// pair keeps one. Two nodes that dial each other at the same moment both
+// keep the connection dialed by the smaller peer id (they agree without
+// talking). Two dials of ours (say mDNS and the connection manager racing)
+// keep the older; the remote, whose ends are both inbound, leaves it to us.
+bool Host::close_duplicate_connection(const swarm::swarm_event::PeerConnected& connected) {
+  std::vector<swarm::ConnectionId> same_direction;
+  std::vector<swarm::ConnectionId> other_direction;
+  for (const auto& summary : swarm_.connections()) {
+    if (summary.id == connected.connection || summary.peer != connected.peer || !summary.established) continue;
+    (summary.direction == connected.direction ? same_direction : other_direction).push_back(summary.id);
+  }
+  if (other_direction.empty()) {
+    if (same_direction.empty() || connected.direction != swarm::Direction::outbound) return false;
+    swarm_.close_connection(connected.connection, "a second connection of ours to the same peer");
+    return true;
+  }
   const bool we_dialed = connected.direction == swarm::Direction::outbound;
   const bool smaller_dialed = we_dialed == (local_peer().bytes() < connected.peer.bytes());
-  bool other_direction_exists = false;
-  for (const auto& summary : swarm_.connections()) {
-    if (summary.id != connected.connection && summary.peer == connected.peer && summary.established &&
-        summary.direction != connected.direction) {
-      other_direction_exists = true;
-    }
+  if (!smaller_dialed) {
+    swarm_.close_connection(connected.connection, "duplicate of a crossed dial");
+    return true;
   }
-  if (!other_direction_exists) return false;
-  if (smaller_dialed) {
-    // This one stays: close the other direction's connection(s).
-    for (const auto& summary : swarm_.connections()) {
-      if (summary.id != connected.connection && summary.peer == connected.peer && summary.established &&
-          summary.direction != connected.direction) {
-        swarm_.close_connection(summary.id, "duplicate of a crossed dial");
-      }
-    }
-    return false;
-  }
-  swarm_.close_connection(connected.connection, "duplicate of a crossed dial");
-  return true;
+  for (auto id : other_direction) swarm_.close_connection(id, "duplicate of a crossed dial");
+  return false;
 }
 
 void Host::on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened& opened) {

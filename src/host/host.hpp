@@ -138,7 +138,7 @@ class Host {
 
   void on_swarm_event(Instant now, swarm::SwarmEvent& event);
   void on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened& opened);
-  bool close_crossed_dial(const swarm::swarm_event::PeerConnected& connected);
+  bool close_duplicate_connection(const swarm::swarm_event::PeerConnected& connected);
   void on_stream_open_failed(Instant now, const swarm::swarm_event::StreamOpenFailed& failed);
   void dial(Instant now, const PeerId& peer, const Multiaddr& addr);
   void dial_failed(Instant now, DialId dial, const std::string& reason);

@@ -44,9 +44,11 @@ LanDialer::~LanDialer() { *alive_ = false; }
 
 void LanDialer::on_peer(const PeerId& peer, const std::vector<Multiaddr>& addrs) {
   if (peer == local_peer_) return;
-  // The connection manager learns of it too (it re-dials LAN peers after
-  // drops, and `taho peers` says they came from mDNS).
-  network_.add_discovered(peer, addrs, host::Source::mdns);
+  // The connection manager learns where the peer came from (`taho peers`
+  // says mDNS), but no address yet: the dialing order (smaller peer id
+  // first) is ours to keep. Identify gives it the addresses later, for
+  // re-dials after drops.
+  network_.add_discovered(peer, {}, host::Source::mdns);
   if (dialing_.count(peer) > 0 || waiting_.count(peer) > 0 || connected(peer)) return;
   auto address = lan_dial_address(addrs);
   if (!address) {

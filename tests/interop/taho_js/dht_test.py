@@ -132,7 +132,9 @@ class DhtWithJs(TahoTestCase):
         found = js2.expect({"cmd": "dht_find_providers", "cid": cid, "until_peer": self.peer_id, "timeout_ms": 10000})
         provider = next((p for p in found["providers"] if p["peer"] == self.peer_id), None)
         self.assertIsNotNone(provider, found)
-        self.assertEqual(provider["from"], self.peer_id, "taho answered GET_PROVIDERS itself")
+        # js2 learns js1 from taho's answer too and may ask both: either may
+        # answer first (the content-id test below proves taho's own answer).
+        self.assertIn(provider["from"], (self.peer_id, js1.peer_id), found)
         self.assertIn(self.tcp_addr.rsplit("/p2p/", 1)[0], provider["addrs"])
 
     def test_js_finds_content_id_provider_through_taho(self):

@@ -51,6 +51,7 @@ struct Config {
     std::vector<Multiaddr> rendezvous;
     bool rendezvous_server = false;
     std::string dht_protocol;
+    bool dht_server = false;
     std::uint32_t min_peers = 0;
     std::uint32_t max_peers = 0;        // >= min_peers
     std::chrono::milliseconds heartbeat{0};

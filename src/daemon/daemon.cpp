@@ -100,6 +100,7 @@ int run(const DaemonOptions& options) {
   network_options.max_peers = options.config.mesh.max_peers;
   network_options.dht_protocol = options.config.mesh.dht_protocol;
   network_options.rendezvous_server = options.config.mesh.rendezvous_server;
+  network_options.dht_server = options.config.mesh.dht_server;
   network_options.gossip_message_bytes_max = options.config.mesh.max_event_bytes;
   network_options.gossip_messages_per_peer_per_second = options.config.mesh.event_rate_per_peer;
   network_options.heartbeat = options.config.mesh.heartbeat;

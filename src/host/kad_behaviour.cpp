@@ -109,7 +109,12 @@ QueryId KadBehaviour::start(Instant now, QueryKind kind, Bytes key, kad::Message
   for (const auto& seed : seeds) state.depth[seed.id] = 1;
   queries_.emplace(id, std::move(state));
   if (seeds.empty()) {
-    finish_query(now, id, "the routing table is empty: no DHT server peer is connected yet");
+    // Nobody to ask: lookups of stored things still answer from our own
+    // stores (a node whose only peers are DHT clients holds their records).
+    const bool local_answer = kind == QueryKind::get_providers || kind == QueryKind::get_value;
+    finish_query(now, id, local_answer ? std::nullopt
+                                       : std::optional<std::string>("the routing table is empty: no DHT server peer "
+                                                                    "is connected yet"));
   } else if (queries_.size() > options_.queries_max) {
     finish_query(now, id, "too many DHT queries running (queries_max)");
   }

@@ -130,6 +130,20 @@ class MeshTest(unittest.TestCase):
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("not a content id", bad.stderr)
 
+    def test_dht_client_mode_asks_but_is_not_asked(self):
+        boot = Node(self, "boot").start()
+        client = Node(self, "client", {"TAHO__MESH__DHT_SERVER": "false", "TAHO__MESH__BOOTSTRAP": boot.addr}).start()
+        wait_for(lambda: boot.peer_id in client.peer_ids(), 10, "the client connects to its bootstrap node")
+        wait_for(lambda: json.loads(client.run("dht", "stats", "--json").stdout)["routing_table_peers"] == 1, 10,
+                 "the client has the server in its routing table")
+        self.assertEqual(json.loads(client.run("dht", "stats", "--json").stdout)["mode"], "client")
+        # The server never adds a client-mode peer (identify does not list the protocol).
+        self.assertEqual(json.loads(boot.run("dht", "stats", "--json").stdout)["routing_table_peers"], 0)
+        content_id = "ca_blake3_" + "cd" * 32
+        client.run("dht", "provide", content_id)
+        found = json.loads(boot.run("dht", "providers", content_id, "--json").stdout)
+        self.assertIn(client.peer_id, [p["peer_id"] for p in found["providers"]])
+
     def test_lost_peer_replaced_and_restart_reconnects_from_peerstore(self):
         env = {"TAHO__MESH__MIN_PEERS": "2"}
         boot = Node(self, "boot", env).start()

@@ -103,8 +103,8 @@ void EventRoutes::publish(const std::string& topic, const runtime::HttpRequest& 
   const ByteView data(reinterpret_cast<const std::uint8_t*>(request.body.data()), request.body.size());
   auto id = network_.publish(topic, data);
   if (!id) {
-    const bool too_large = id.error().text.find("larger than") != std::string::npos;
-    return respond(json_error(too_large ? 413 : 503, id.error().text));
+    const bool too_large = id.error().code == gossipsub::publish::Errc::data_too_large;
+    return respond(json_error(too_large ? 413 : 503, id.error().detail));
   }
   respond(json_response(200, {{"topic", topic}, {"id", to_hex(*id)}, {"bytes", data.size()}}));
 }

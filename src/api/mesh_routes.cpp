@@ -82,7 +82,7 @@ runtime::HttpResponse MeshRoutes::mesh() const {
 
 runtime::HttpResponse MeshRoutes::dht_stats() const {
   const auto& dht = network_.host().dht();
-  const auto stats = dht.stats(Instant{});
+  const auto stats = dht.stats();
   return json_response(200, {{"protocol", dht.protocol()},
                              {"mode", dht.server() ? "server" : "client"},
                              {"routing_table_peers", stats.routing_table_peers},

@@ -461,9 +461,8 @@ std::optional<KadEvent> KadBehaviour::poll_event() {
   return next;
 }
 
-KadStats KadBehaviour::stats(Instant now) const {
+KadStats KadBehaviour::stats() const {
   KadStats stats = stats_;
-  (void)now;
   stats.routing_table_peers = table_.size();
   stats.provider_keys = providers_.key_count();
   stats.records = records_.size();

@@ -134,7 +134,7 @@ class KadBehaviour {
   std::optional<Instant> next_timeout() const;
 
   // ---- state
-  KadStats stats(Instant now) const;
+  KadStats stats() const;
   const kad::RoutingTable& routing_table() const { return table_; }
   std::vector<Multiaddr> addresses(const PeerId& peer) const { return addresses_.addresses(peer); }
 

@@ -14,6 +14,7 @@ SimNetwork::SimNetwork(std::size_t hosts, SimNetworkOptions options) : options_(
     nodes_.push_back(std::move(node));
     node_rngs_.push_back(std::make_unique<SeededRng>(rng_.next_u64()));
   }
+  for (std::size_t i = 0; i < hosts; ++i) node_by_addr_.emplace(address(i).without_peer_id(), i);
   for (std::size_t i = 0; i < hosts; ++i) build(i);
 }
 
@@ -26,11 +27,9 @@ Multiaddr SimNetwork::address(std::size_t index) const {
 }
 
 std::optional<std::size_t> SimNetwork::node_at(const Multiaddr& addr) const {
-  const auto plain = addr.without_peer_id();
-  for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    if (address(i).without_peer_id() == plain) return i;
-  }
-  return std::nullopt;
+  auto found = node_by_addr_.find(addr.without_peer_id());
+  if (found == node_by_addr_.end()) return std::nullopt;
+  return found->second;
 }
 
 void SimNetwork::build(std::size_t index) {

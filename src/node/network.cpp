@@ -342,19 +342,21 @@ void Network::unsubscribe(SubscriptionId id) {
   process();
 }
 
-Result<Bytes> Network::publish(const std::string& topic, ByteView data) {
+Expected<Bytes, gossipsub::PublishError> Network::publish(const std::string& topic, ByteView data) {
   auto published = host_.publish(loop_.now(), topic, data);
   process();
   if (published) return std::move(*published);
-  switch (published.error().code) {
-    case gossipsub::publish::Errc::no_peers: return fail("no peer subscribes to " + topic + " yet");
-    case gossipsub::publish::Errc::duplicate: return fail("the same message was published already");
+  gossipsub::PublishError error = published.error();
+  switch (error.code) {
+    case gossipsub::publish::Errc::no_peers: error.detail = "no peer subscribes to " + topic + " yet"; break;
+    case gossipsub::publish::Errc::duplicate: error.detail = "the same message was published already"; break;
     case gossipsub::publish::Errc::data_too_large:
-      return fail("the message is larger than the limit of " + std::to_string(options_.gossip_message_bytes_max) +
-                  " bytes");
-    case gossipsub::publish::Errc::too_many_topics: return fail("publishing to too many topics at once");
+      error.detail = "the message is larger than the limit of " + std::to_string(options_.gossip_message_bytes_max) +
+                     " bytes";
+      break;
+    case gossipsub::publish::Errc::too_many_topics: error.detail = "publishing to too many topics at once"; break;
   }
-  return fail("publish failed");
+  return unexpected(std::move(error));
 }
 
 void Network::on_gossip(const host::GossipMessage& message) {

@@ -120,8 +120,8 @@ class Network {
   // Every message of `topic` goes to `on_message` until unsubscribe().
   Result<SubscriptionId> subscribe(const std::string& topic, OnMessage on_message);
   void unsubscribe(SubscriptionId id);
-  // Returns the message id.
-  Result<Bytes> publish(const std::string& topic, ByteView data);
+  // Returns the message id; the error's detail is a sentence for the user.
+  Expected<Bytes, gossipsub::PublishError> publish(const std::string& topic, ByteView data);
 
  private:
   struct PendingConnect {

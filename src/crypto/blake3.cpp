@@ -93,7 +93,7 @@ PendingOutput chunk_output(ByteView chunk, std::uint64_t chunk_index) {
     chunk = chunk.subspan(kBlockBytes);
     start = 0;
   }
-  std::memcpy(output.block, chunk.data(), chunk.size());
+  if (!chunk.empty()) std::memcpy(output.block, chunk.data(), chunk.size());  // data() may be null when empty
   output.block_len = static_cast<std::uint8_t>(chunk.size());
   output.flags = static_cast<std::uint8_t>(start | CHUNK_END);
   return output;

@@ -24,14 +24,7 @@ std::string_view to_string(validation::Errc code) {
   return "unknown";
 }
 
-Bytes signing_bytes(const Message& message) {
-  Message unsigned_message = message;
-  unsigned_message.signature.reset();
-  unsigned_message.key.reset();
-  Bytes out = to_bytes(signing_prefix);
-  append(out, encode_message(unsigned_message));
-  return out;
-}
+Bytes signing_bytes(const Message& message) { return encode_unsigned_message(signing_prefix, message); }
 
 Message sign_message(const crypto::Ed25519KeyPair& key, std::string_view topic, ByteView data, std::uint64_t seqno) {
   Message message;

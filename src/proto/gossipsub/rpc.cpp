@@ -221,17 +221,32 @@ Expected<SubOpts, RpcError> decode_subopts(ByteView bytes, const Limits& limits)
   return opts;
 }
 
-}  // namespace
-
-Bytes encode_message(const Message& message) {
-  pb::Writer out;
+// Fields 1-4 of a Message, the part a signature covers.
+void write_unsigned_fields(pb::Writer& out, const Message& message) {
   if (message.from) out.bytes(1, *message.from);
   out.bytes(2, message.data);
   if (message.seqno) out.bytes(3, *message.seqno);
   out.string(4, message.topic);
+}
+
+}  // namespace
+
+Bytes encode_message(const Message& message) {
+  pb::Writer out;
+  write_unsigned_fields(out, message);
   if (message.signature) out.bytes(5, *message.signature);
   if (message.key) out.bytes(6, *message.key);
   return out.take();
+}
+
+Bytes encode_unsigned_message(std::string_view prefix, const Message& message) {
+  pb::Writer fields;
+  write_unsigned_fields(fields, message);
+  Bytes out;
+  out.reserve(prefix.size() + fields.data().size());
+  append(out, as_bytes(prefix));
+  append(out, fields.data());
+  return out;
 }
 
 Bytes encode_rpc(const Rpc& rpc) {

@@ -111,6 +111,9 @@ using RpcError = Error<rpc::Errc>;
 std::string_view to_string(rpc::Errc code);
 
 Bytes encode_message(const Message& message);
+// The message without its signature and key fields, after `prefix`: what
+// StrictSign signs. The message itself is not copied.
+Bytes encode_unsigned_message(std::string_view prefix, const Message& message);
 Bytes encode_rpc(const Rpc& rpc);
 // encode_rpc behind a uvarint length prefix: what goes on the stream.
 Bytes encode_framed(const Rpc& rpc);

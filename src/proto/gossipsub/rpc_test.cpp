@@ -78,6 +78,20 @@ TEST(GossipsubRpc, EncodesMessageFieldsInOrder) {
                                              "2a0105320106");
 }
 
+TEST(GossipsubRpc, UnsignedEncodingLeavesOutSignatureAndKey) {
+  Message message;
+  message.from = Bytes{0x01};
+  message.data = Bytes{0x02};
+  message.seqno = Bytes{0x03};
+  message.topic = "t";
+  message.signature = Bytes{0x05};
+  message.key = Bytes{0x06};
+  EXPECT_EQ(to_hex(encode_unsigned_message("ab", message)), "6162" "0a01011201021a0103220174");
+  message.from.reset();
+  message.seqno.reset();
+  EXPECT_EQ(to_hex(encode_unsigned_message("", message)), "1201022201" "74");
+}
+
 TEST(GossipsubRpc, DecodesFixedBytes) {
   // ihave { topic "t", ids [0x01, 0x0203] }, iwant { ids [0x04] }, idontwant { ids [0x05] }
   Bytes ihave = hex("0a0174" "120101" "12020203");

@@ -16,6 +16,8 @@ set(TAHO_FUZZ_TARGETS
   tls_certificate
   blob_message
   blob_client
+  blob_announcement
   rendezvous_message
   mdns_message
+  dnsaddr_resolution
 )

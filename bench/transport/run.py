@@ -43,10 +43,11 @@ def find_taho(build):
 class Daemon:
     """A taho daemon in a throwaway home, driven through its API."""
 
-    def __init__(self, taho, name, *extra):
+    def __init__(self, taho, name, *extra, env_extra=None):
         self.home = tempfile.mkdtemp(prefix="taho-bench-%s-" % name)
         env = {k: v for k, v in os.environ.items() if not k.startswith("TAHO")}
         env["TAHO_HOME"] = self.home
+        env.update(env_extra or {})
         self.process = subprocess.Popen([taho, "daemon", "--api-listen", "127.0.0.1:0", "--listen",
                                          "/ip4/127.0.0.1/tcp/0", "--json", *extra], env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, text=True)

@@ -103,6 +103,17 @@ void Api::route(const HttpRequest& request, std::string_view path, Responder& re
           "# HELP taho_connections Open connections (all stages).\n"
           "# TYPE taho_connections gauge\n"
           "taho_connections " + std::to_string(network_->connection_count()) + "\n";
+      const auto& content = network_->host().content().stats();
+      const auto counter = [&response](std::string_view name, std::string_view help, std::uint64_t value) {
+        response.body += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " + std::string(name) +
+                         " counter\n" + std::string(name) + " " + std::to_string(value) + "\n";
+      };
+      counter("taho_content_served_bytes_total", "Content transfer bytes sent to peers.", content.bytes_served);
+      counter("taho_content_fetched_bytes_total", "Content transfer bytes received from peers.",
+              content.bytes_fetched);
+      counter("taho_content_bad_groups_total", "Groups from holders that failed verification.", content.bad_groups);
+      counter("taho_content_fetches_finished_total", "Fetches that completed.", content.fetches_finished);
+      counter("taho_content_fetches_failed_total", "Fetches that failed.", content.fetches_failed);
     }
     return respond(std::move(response));
   }
@@ -175,24 +186,38 @@ HttpResponse Api::disconnect(const HttpRequest& request) {
 void Api::ping(const HttpRequest& request, Responder respond) {
   auto body = json_body(request, respond);
   if (!body) return;
-  auto ping_peer = [network = network_, respond](const PeerId& peer) {
-    network->ping(peer, [respond, peer](Result<Duration> rtt) {
-      if (!rtt) return respond(json_error(502, "ping " + peer.to_string() + ": " + rtt.error().text));
-      respond(json_response(200, {{"peer_id", peer.to_string()}, {"rtt_ms", to_ms(*rtt)}}));
+  // "transport": "quic" | "tcp" | "ws" pins the connection the ping runs on
+  // (a connection over it is made first if there is none).
+  std::optional<host::Transport> transport;
+  if (body->contains("transport")) {
+    auto text = string_field(*body, "transport");
+    if (text) transport = host::parse_transport(*text);
+    if (!transport) return respond(json_error(400, "\"transport\" must be \"quic\", \"tcp\" or \"ws\""));
+  }
+  auto ping_peer = [network = network_, respond](const PeerId& peer, std::optional<host::Transport> over) {
+    network->ping_over(peer, over, [respond, peer](Result<node::Network::TransportPing> pong) {
+      if (!pong) return respond(json_error(502, "ping " + peer.to_string() + ": " + pong.error().text));
+      respond(json_response(200, {{"peer_id", peer.to_string()}, {"rtt_ms", to_ms(pong->rtt)},
+                                  {"transport", pong->transport}}));
     });
   };
   if (auto text = string_field(*body, "peer")) {
     auto peer = PeerId::parse(*text);
     if (!peer) return respond(json_error(400, "bad peer id: " + peer.error().detail));
-    return ping_peer(*peer);
+    return ping_peer(*peer, transport);
   }
   if (auto text = string_field(*body, "addr")) {
     auto address = Multiaddr::parse(*text);
     if (!address) return respond(json_error(400, "bad multiaddr: " + address.error().detail));
-    // Ping by address: connect first (a no-op when already connected).
-    network_->connect(*address, [respond, ping_peer, addr = *text](Result<PeerId> peer) {
+    const auto over = host::transport_of(*address);
+    if (transport && *transport != over) {
+      return respond(json_error(400, "the address is a " + std::string(host::to_string(over)) + " address, not " +
+                                         std::string(host::to_string(*transport))));
+    }
+    // Ping by address: connect first (a no-op when already connected over its transport).
+    network_->connect(*address, [respond, ping_peer, over, addr = *text](Result<PeerId> peer) {
       if (!peer) return respond(json_error(502, "cannot connect to " + addr + ": " + peer.error().text));
-      ping_peer(*peer);
+      ping_peer(*peer, over);
     });
     return;
   }

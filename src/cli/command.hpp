@@ -42,6 +42,7 @@ void register_peers_commands(CLI::App& app, Context& context);
 void register_ping_command(CLI::App& app, Context& context);
 void register_publish_command(CLI::App& app, Context& context);
 void register_content_command(CLI::App& app, Context& context);
+void register_get_command(CLI::App& app, Context& context);
 void register_dht_command(CLI::App& app, Context& context);
 void register_mesh_command(CLI::App& app, Context& context);
 void register_events_command(CLI::App& app, Context& context);

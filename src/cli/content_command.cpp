@@ -1,4 +1,6 @@
-// `taho content ls|stat|cat|rm|verify`: the local content store.
+// `taho content ls|stat|cat|rm|verify|holders`: the local content store.
+// `rm` goes through a running daemon (which withdraws the content from the
+// mesh); `holders` asks the daemon's holder index.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -11,6 +13,8 @@
 
 #include "cli/command.hpp"
 #include "cli/content_store.hpp"
+#include "cli/daemon_client.hpp"
+#include "cli/progress_bar.hpp"
 #include "cli/session.hpp"
 #include "content/store/unique_fd.hpp"
 
@@ -126,17 +130,89 @@ int run_cat(const Context& context, const ContentFlags& flags) {
   return kExitOk;
 }
 
+void print_removed(const Context& context, const content::ContentId& id) {
+  if (context.global.json) {
+    std::cout << nlohmann::json{{"removed", id.to_string()}}.dump() << "\n";
+  } else {
+    std::cout << "removed " << id.to_string() << "\n";
+  }
+}
+
+// Asks a running daemon to remove the content, so it also withdraws it from
+// the mesh. Nothing when the daemon cannot (an older daemon without the
+// route, or the id unknown to it): the caller then removes it locally.
+std::optional<int> remove_through_daemon(const Context& context, const DaemonClient& daemon,
+                                         const content::ContentId& id) {
+  auto response = daemon.request("DELETE", "/api/v1/content/" + id.to_string());
+  if (!response) {
+    std::cerr << "taho content rm: " << response.error().text << "\n";
+    return kExitFailure;
+  }
+  if (response->status == 404 || response->status == 405) return std::nullopt;
+  if (response->status / 100 != 2) {
+    auto body = nlohmann::json::parse(response->body, nullptr, false);
+    std::cerr << "taho content rm: "
+              << (body.is_object() && body.contains("error") && body["error"].is_string()
+                      ? body["error"].get<std::string>()
+                      : "the daemon answered HTTP " + std::to_string(response->status))
+              << "\n";
+    return kExitFailure;
+  }
+  print_removed(context, id);
+  return kExitOk;
+}
+
 int run_rm(const Context& context, const ContentFlags& flags) {
   const auto id = parse_id("rm", flags.id);
   if (!id) return kExitUsage;
+  auto session = load_session(context);
+  if (!session) return kExitUsage;
+  if (auto daemon = DaemonClient::find(session->home)) {
+    if (auto done = remove_through_daemon(context, *daemon, *id)) return *done;
+  }
   auto opened = open_all(context, "rm");
   if (opened.failure) return opened.failure;
   auto removed = opened.store->remove(*id);
   if (!removed) return report("rm", removed.error());
+  print_removed(context, *id);
+  return kExitOk;
+}
+
+int run_holders(const Context& context, const ContentFlags& flags) {
+  const auto id = parse_id("holders", flags.id);
+  if (!id) return kExitUsage;
+  auto session = load_session(context);
+  if (!session) return kExitUsage;
+  auto daemon = DaemonClient::require(session->home, "content holders");
+  if (!daemon) return kExitFailure;
+  auto answer = daemon->get("/api/v1/content/" + id->to_string() + "/holders");
+  if (!answer) {
+    std::cerr << "taho content holders: " << answer.error().text << "\n";
+    return kExitFailure;
+  }
   if (context.global.json) {
-    std::cout << nlohmann::json{{"removed", id->to_string()}}.dump() << "\n";
-  } else {
-    std::cout << "removed " << id->to_string() << "\n";
+    std::cout << answer->dump() << "\n";
+    return kExitOk;
+  }
+  const auto& body = *answer;
+  if (body.value("local", false)) {
+    std::cout << "this node holds it (" << body.value("size", std::uint64_t{0}) << " bytes)\n";
+  }
+  const auto& holders = body.contains("holders") ? body["holders"] : nlohmann::json::array();
+  if (holders.empty()) {
+    std::cout << "no other holder known\n";
+    return kExitOk;
+  }
+  for (const auto& holder : holders) {
+    std::cout << holder.value("peer_id", std::string("?")) << "  "
+              << (holder.value("connected", false) ? "connected" : "not connected");
+    if (holder.contains("throughput") && holder["throughput"].is_number()) {
+      std::cout << "  " << human_bytes(holder["throughput"].get<double>()) << "/s";
+    }
+    for (const auto& addr : holder.value("addrs", nlohmann::json::array())) {
+      if (addr.is_string()) std::cout << "  " << addr.get<std::string>();
+    }
+    std::cout << "\n";
   }
   return kExitOk;
 }
@@ -166,7 +242,7 @@ void on_select(CLI::App* command, Context& context, std::shared_ptr<ContentFlags
 }  // namespace
 
 void register_content_command(CLI::App& app, Context& context) {
-  auto* content = app.add_subcommand("content", "The local content store: ls, stat, cat, rm, verify");
+  auto* content = app.add_subcommand("content", "The content store: ls, stat, cat, rm, verify, holders");
   content->require_subcommand(1);
   auto flags = std::make_shared<ContentFlags>();
 
@@ -183,9 +259,14 @@ void register_content_command(CLI::App& app, Context& context) {
   cat->add_flag("--verify", flags->verify, "Check every 16 KiB against the id while reading");
   on_select(cat, context, flags, run_cat);
 
-  auto* rm = content->add_subcommand("rm", "Remove an object from the store");
+  auto* rm = content->add_subcommand("rm", "Remove an object from the store (and withdraw it from the mesh when "
+                                           "a daemon runs)");
   rm->add_option("id", flags->id, "Content id (ca_blake3_...)")->required();
   on_select(rm, context, flags, run_rm);
+
+  auto* holders = content->add_subcommand("holders", "List the holders of an id the running daemon knows of");
+  holders->add_option("id", flags->id, "Content id (ca_blake3_...)")->required();
+  on_select(holders, context, flags, run_holders);
 
   auto* verify = content->add_subcommand("verify", "Re-hash an object and check it against its id");
   verify->add_option("id", flags->id, "Content id (ca_blake3_...)")->required();

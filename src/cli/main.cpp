@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   taho::cli::register_ping_command(app, context);
   taho::cli::register_publish_command(app, context);
   taho::cli::register_content_command(app, context);
+  taho::cli::register_get_command(app, context);
   taho::cli::register_dht_command(app, context);
   taho::cli::register_mesh_command(app, context);
   taho::cli::register_events_command(app, context);

@@ -1,4 +1,5 @@
-// `taho ping MULTIADDR|PEER [-n N]`: libp2p ping through the daemon, printed like ping(8).
+// `taho ping MULTIADDR|PEER [-n N] [--transport quic|tcp|ws]`: libp2p ping
+// through the daemon, printed like ping(8), over the chosen transport.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +17,7 @@ struct PingFlags {
   std::string target;
   int count = 4;
   double interval_s = 1.0;
+  std::string transport;  // empty: the address's transport, or any connection
 };
 
 int run_ping(const Context& context, const PingFlags& flags) {
@@ -26,9 +28,11 @@ int run_ping(const Context& context, const PingFlags& flags) {
   // A multiaddr starts with '/'; anything else is taken as a peer id.
   const bool by_address = !flags.target.empty() && flags.target.front() == '/';
   nlohmann::json request = by_address ? nlohmann::json{{"addr", flags.target}} : nlohmann::json{{"peer", flags.target}};
+  if (!flags.transport.empty()) request["transport"] = flags.transport;
 
   std::vector<double> rtts;
   std::string peer_id;
+  std::string transport;
   int sent = 0;
   for (int i = 0; i < flags.count; ++i) {
     if (i > 0) std::this_thread::sleep_for(std::chrono::duration<double>(flags.interval_s));
@@ -40,17 +44,22 @@ int run_ping(const Context& context, const PingFlags& flags) {
     }
     peer_id = (*answer)["peer_id"].get<std::string>();
     double rtt = (*answer)["rtt_ms"].get<double>();
+    transport = answer->value("transport", "");
     rtts.push_back(rtt);
-    // After the first answer, ping by peer id: no need to re-resolve the address.
+    // After the first answer, ping by peer id over the same transport: no
+    // need to re-resolve the address.
     request = {{"peer", peer_id}};
+    if (!transport.empty()) request["transport"] = transport;
     if (!context.global.json) {
-      std::printf("pong from %s: seq=%d time=%.3f ms\n", peer_id.c_str(), i + 1, rtt);
+      std::printf("pong from %s via %s: seq=%d time=%.3f ms\n", peer_id.c_str(),
+                  transport.empty() ? "?" : transport.c_str(), i + 1, rtt);
       std::fflush(stdout);
     }
   }
 
   if (context.global.json) {
-    std::cout << nlohmann::json{{"peer_id", peer_id}, {"sent", sent}, {"received", rtts.size()}, {"rtts_ms", rtts}}.dump()
+    std::cout << nlohmann::json{{"peer_id", peer_id}, {"transport", transport}, {"sent", sent},
+                                {"received", rtts.size()}, {"rtts_ms", rtts}}.dump()
               << "\n";
   } else if (!rtts.empty()) {
     double sum = 0;
@@ -71,6 +80,9 @@ void register_ping_command(CLI::App& app, Context& context) {
   ping->add_option("TARGET", flags->target, "A multiaddr (connects first) or the peer id of a connected peer")->required();
   ping->add_option("-n,--count", flags->count, "Number of pings")->check(CLI::Range(1, 100000));
   ping->add_option("-i,--interval", flags->interval_s, "Seconds between pings")->check(CLI::Range(0.0, 3600.0));
+  ping->add_option("--transport", flags->transport,
+                   "Ping over this transport: quic, tcp or ws (connects over it first if needed)")
+      ->check(CLI::IsMember({"quic", "tcp", "ws"}));
   ping->callback([&context, flags] { context.action = [&context, flags] { return run_ping(context, *flags); }; });
 }
 

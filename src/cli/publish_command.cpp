@@ -12,6 +12,7 @@
 #include "cli/command.hpp"
 #include "cli/content_store.hpp"
 #include "cli/daemon_client.hpp"
+#include "cli/progress_bar.hpp"
 #include "cli/session.hpp"
 
 namespace taho::cli {
@@ -21,54 +22,11 @@ namespace fs = std::filesystem;
 
 // Files smaller than this publish too fast for a progress bar to help.
 constexpr std::uint64_t kProgressBytesMin = std::uint64_t{64} << 20;
-constexpr auto kProgressInterval = std::chrono::milliseconds(100);
 // The daemon hashes big files too; give it time.
 constexpr std::uint32_t kDaemonPublishTimeoutMs = 30 * 60 * 1000;
 
 struct PublishFlags {
   std::string path;
-};
-
-std::string human_bytes(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int unit = 0;
-  while (bytes >= 1024 && unit < 4) {
-    bytes /= 1024;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f %s", bytes, units[unit]);
-  return text;
-}
-
-// A one-line bar on stderr: percentage, bytes, rate and time left.
-class ProgressBar {
- public:
-  explicit ProgressBar(std::uint64_t total) : total_(total), start_(std::chrono::steady_clock::now()) {}
-
-  void update(std::uint64_t done) {
-    const auto now = std::chrono::steady_clock::now();
-    if (done < total_ && now - last_draw_ < kProgressInterval) return;
-    last_draw_ = now;
-    const double seconds = std::chrono::duration<double>(now - start_).count();
-    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
-    const double fraction = total_ ? static_cast<double>(done) / static_cast<double>(total_) : 1;
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(fraction * kWidth);
-    std::string bar(static_cast<std::size_t>(filled), '#');
-    bar.resize(kWidth, ' ');
-    const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0;
-    std::fprintf(stderr, "\r[%s] %3.0f%%  %s / %s  %s/s  ETA %.0fs ", bar.c_str(), fraction * 100,
-                 human_bytes(static_cast<double>(done)).c_str(), human_bytes(static_cast<double>(total_)).c_str(),
-                 human_bytes(rate).c_str(), eta);
-    if (done >= total_) std::fputc('\n', stderr);
-    std::fflush(stderr);
-  }
-
- private:
-  std::uint64_t total_;
-  std::chrono::steady_clock::time_point start_;
-  std::chrono::steady_clock::time_point last_draw_{};
 };
 
 void print_result(const Context& context, const std::string& id, std::uint64_t size, const std::string& path) {

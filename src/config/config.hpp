@@ -44,7 +44,9 @@ struct Entry {
 // the defaults live in the schema, so start from defaults() or load().
 struct Config {
   struct Mesh {
-    std::vector<Multiaddr> bootstrap;   // each ends in /p2p/<peer id>
+    // Multiaddrs ending in /p2p/<peer id>, or /dnsaddr/<domain>[/p2p/<id>];
+    // kept as text: the daemon skips bad entries (node/bootstrap_list.hpp).
+    std::vector<std::string> bootstrap;
     std::vector<Multiaddr> listen;
     bool mdns = false;
     bool mdns_loopback = false;         // also run mDNS on loopback (tests on one machine)
@@ -61,6 +63,8 @@ struct Config {
   struct Content {
     std::uint64_t cache_mb = 0;
     double max_store_gb = 0;
+    std::chrono::milliseconds find_timeout{0};
+    std::uint32_t serve_mbps_per_peer = 0;
   } content;
   struct Api {
     HostPort listen;

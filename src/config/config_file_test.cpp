@@ -76,6 +76,7 @@ TEST(DefaultFile, DocumentsEveryKey) {
   }
   EXPECT_THAT(text, HasSubstr("[mesh]\n"));
   EXPECT_THAT(text, HasSubstr("(list of multiaddrs, each ending in /p2p/<peer id>)"));
+  EXPECT_THAT(text, HasSubstr("(list of strings, each a multiaddr ending in /p2p/<peer id>, or /dnsaddr/<domain>"));
 }
 
 TEST_F(ConfigFileTest, EnsureCreatesTheFileOnce) {
@@ -161,7 +162,7 @@ TEST_F(ConfigFileTest, SetRefusesBadValuesAndUnknownKeys) {
   auto unknown = set_in_file(paths_, "mesh.mnds", "true");
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().text, "unknown key \"mesh.mnds\" (did you mean mesh.mdns?)");
-  auto bad_addr = set_in_file(paths_, "mesh.bootstrap", "/ip4/1.2.3.4/tcp/1");
+  auto bad_addr = set_in_file(paths_, "mesh.rendezvous", "/ip4/1.2.3.4/tcp/1");
   ASSERT_FALSE(bad_addr.has_value());
   EXPECT_THAT(bad_addr.error().text, HasSubstr("must end in /p2p/<peer id>"));
   EXPECT_EQ(read(paths_.config_file), "[mesh]\nmdns = false\n");

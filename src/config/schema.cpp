@@ -100,7 +100,14 @@ Check<std::string> protocol_id() {
           }};
 }
 
-// Bootstrap peers are dialled by id: the address must say whom we reach.
+// Bootstrap entries are checked by the daemon at start, which skips a bad
+// one with a warning rather than refusing the whole configuration
+// (node/bootstrap_list.hpp); the hint documents what it accepts.
+Check<std::string> bootstrap_entry() {
+  return {"each a multiaddr ending in /p2p/<peer id>, or /dnsaddr/<domain>; bad entries are skipped at start", {}};
+}
+
+// Rendezvous points are dialled by id: the address must say whom we reach.
 Check<Multiaddr> ends_in_peer_id() {
   return {"each ending in /p2p/<peer id>", [](const Multiaddr& address) -> std::optional<std::string> {
             const auto& components = address.components();
@@ -118,8 +125,9 @@ std::vector<KeySpec> build_schema() {
   using Services = Config::Services;
   using Log = Config::Log;
   return {
-      key(&Config::mesh, &Mesh::bootstrap, "mesh", "bootstrap", "[]", ends_in_peer_id(),
-          "Peers to dial at start, e.g. \"/dns4/boot.example.org/tcp/4001/p2p/12D3KooW...\"."),
+      key(&Config::mesh, &Mesh::bootstrap, "mesh", "bootstrap", "[]", bootstrap_entry(),
+          "Peers to dial at start, e.g. \"/dns4/boot.example.org/tcp/4001/p2p/12D3KooW...\" or "
+          "\"/dnsaddr/bootstrap.example.org\"."),
       key(&Config::mesh, &Mesh::listen, "mesh", "listen",
           R"(["/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1", "/ip4/0.0.0.0/tcp/4002/ws"])",
           no_check<Multiaddr>(), "Addresses to listen on (TCP, QUIC, WebSocket)."),
@@ -151,6 +159,11 @@ std::vector<KeySpec> build_schema() {
           "Memory for recently used content, in MiB."),
       key(&Config::content, &Content::max_store_gb, "content", "max_store_gb", "50.0", positive(),
           "Disk space the content store may use, in GiB."),
+      key(&Config::content, &Content::find_timeout, "content", "find_timeout", "\"15s\"",
+          duration_between(milliseconds{100}, milliseconds{3'600'000}),
+          "How long a fetch looks for a holder of content before it fails as not found."),
+      key(&Config::content, &Content::serve_mbps_per_peer, "content", "serve_mbps_per_peer", "0",
+          no_check<std::uint32_t>(), "Upload bandwidth one peer may use fetching from us, in Mbit/s; 0: unlimited."),
       key(&Config::api, &Api::listen, "api", "listen", "\"127.0.0.1:9481\"", no_check<HostPort>(),
           "Local HTTP API address; port 0 picks a free port."),
       key(&Config::services, &Services::trusted_deployers, "services", "trusted_deployers", "[]",

@@ -12,8 +12,11 @@
 #include "api/content_routes.hpp"
 #include "api/event_routes.hpp"
 #include "api/mesh_routes.hpp"
+#include "api/network_content_fetcher.hpp"
 #include "crypto/os_rng.hpp"
 #include "node/api_token.hpp"
+#include "node/bootstrap_list.hpp"
+#include "node/holder_index_file.hpp"
 #include "node/home_lock.hpp"
 #include "node/identity.hpp"
 #include "node/lan_dialer.hpp"
@@ -22,6 +25,7 @@
 #include "node/peerstore_file.hpp"
 #include "node/node.hpp"
 #include "node/private_file.hpp"
+#include "node/store_content_storage.hpp"
 #include "node/store_options.hpp"
 #include "runtime/asio/event_loop.hpp"
 #include "runtime/asio/http_server.hpp"
@@ -104,6 +108,20 @@ int run(const DaemonOptions& options) {
   network_options.gossip_message_bytes_max = options.config.mesh.max_event_bytes;
   network_options.gossip_messages_per_peer_per_second = options.config.mesh.event_rate_per_peer;
   network_options.heartbeat = options.config.mesh.heartbeat;
+
+  // ---- content exchange: the store this node serves from and fetches into.
+  // The API's publishes use their own handles on worker threads; this one
+  // lives on the event loop.
+  auto store = content::Store::open(node::store_options(options.config, home));
+  if (!store) {
+    spdlog::error("content store: {}", store.error().detail);
+    return kExitStartFailed;
+  }
+  node::StoreContentStorage content_storage(*store);
+  network_options.content_storage = &content_storage;
+  network_options.content.discovery_timeout = options.config.content.find_timeout;
+  network_options.content.serving_bytes_per_second_per_peer =
+      static_cast<double>(options.config.content.serve_mbps_per_peer) * 1e6 / 8;
   // Our signed peer record's sequence number must grow across restarts.
   network_options.peer_record_seq = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -140,11 +158,24 @@ int run(const DaemonOptions& options) {
   if (const auto loaded = peerstore.load(); loaded > 0) spdlog::info("peerstore: {} peers from the last run", loaded);
   // Bootstrap peers stay known to the connection manager, which dials them
   // while the node has fewer than min_peers connections and re-dials them
-  // (with backoff) after drops.
-  for (const auto& bootstrap : options.config.mesh.bootstrap) network.add_bootstrap(bootstrap);
+  // (with backoff) after drops. Bad entries are logged and skipped; /dnsaddr
+  // entries are resolved in the background (node/bootstrap_list.hpp).
+  node::BootstrapPeers bootstrap_peers(loop, [&network](const Multiaddr& address) { network.add_bootstrap(address); });
+  if (auto started = bootstrap_peers.start(options.config.mesh.bootstrap); !started) {
+    constexpr int kExitBadBootstrap = 2;  // a configuration error, as cli/command.hpp's kExitUsage
+    spdlog::error("{}", started.error().text);
+    return kExitBadBootstrap;
+  }
   for (const auto& point : options.config.mesh.rendezvous) network.add_rendezvous_point(point);
+  // Who holds what, as last announced: fetches need not wait for re-announcements.
+  node::HolderIndexKeeper holder_index(loop, network, home.data_dir / "content" / "holders.json");
+  if (const auto loaded = holder_index.load(); loaded > 0) spdlog::info("holder index: {} entries", loaded);
 
-  api::ContentRoutes content_routes(loop, node::store_options(options.config, home));
+  api::NetworkContentFetcher content_fetcher(network);
+  api::ContentRoutesOptions content_routes_options;
+  content_routes_options.holder_wait_ms = static_cast<std::uint32_t>(options.config.content.find_timeout.count());
+  api::ContentRoutes content_routes(loop, node::store_options(options.config, home), &content_fetcher,
+                                    content_routes_options);
   api::MeshRoutes mesh_routes(network);
   api::EventRoutes event_routes(network);
   api::Api api(node, &network, *token);

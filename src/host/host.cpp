@@ -38,6 +38,8 @@ Host::Host(HostOptions options, crypto::CryptoSuite& suite, Rng& rng, Instant no
       kad_(PeerId::from_ed25519(options_.swarm.identity.public_key()), now, rng, options_.kad),
       gossip_(options_.swarm.identity, rng, now, options_.gossip),
       rendezvous_(PeerId::from_ed25519(options_.swarm.identity.public_key()), rng, options_.rendezvous),
+      content_(PeerId::from_ed25519(options_.swarm.identity.public_key()), options_.content_storage, now,
+               options_.content),
       manager_(PeerId::from_ed25519(options_.swarm.identity.public_key()), rng, options_.connections,
                options_.can_dial ? options_.can_dial : std::function<bool(const Multiaddr&)>(has_tcp)),
       record_seq_(options_.swarm.peer_record_seq) {
@@ -48,6 +50,9 @@ Host::Host(HostOptions options, crypto::CryptoSuite& suite, Rng& rng, Instant no
   if (kad_.server()) swarm_.register_protocol(kad_.protocol());
   for (const auto& protocol : GossipBehaviour::protocols()) swarm_.register_protocol(protocol);
   if (rendezvous_.server()) swarm_.register_protocol(std::string(RendezvousBehaviour::protocol()));
+  for (auto& protocol : content_.protocols()) swarm_.register_protocol(std::move(protocol));
+  // A node with a store hears announcements (its index) and makes them.
+  if (content_.enabled()) (void)gossip_.subscribe(now, swarm_, options_.content.announce_topic);
 }
 
 // ---- driver input
@@ -55,10 +60,45 @@ Host::Host(HostOptions options, crypto::CryptoSuite& suite, Rng& rng, Instant no
 bool Host::add_connection(Instant now, swarm::ConnectionId id, swarm::Direction direction,
                           const Multiaddr& local_addr, const Multiaddr& remote_addr,
                           std::optional<PeerId> expected_peer, std::optional<DialId> dial) {
-  if (dial && dials_.count(*dial)) dial_connections_[id] = *dial;
+  if (dial && (dials_.count(*dial) || abandoned_dials_.count(*dial))) dial_connections_[id] = *dial;
   const bool added = swarm_.add_connection(now, id, direction, local_addr, remote_addr, std::move(expected_peer));
   process_until_quiet(now);
   return added;
+}
+
+bool Host::add_muxed_connection(Instant now, swarm::ConnectionId id, swarm::Direction direction,
+                                const Multiaddr& local_addr, const Multiaddr& remote_addr, const PeerId& remote_peer,
+                                std::optional<DialId> dial) {
+  if (dial && (dials_.count(*dial) || abandoned_dials_.count(*dial))) dial_connections_[id] = *dial;
+  const bool added = swarm_.add_muxed_connection(now, id, direction, local_addr, remote_addr, remote_peer);
+  process_until_quiet(now);
+  return added;
+}
+
+std::optional<swarm::StreamId> Host::handle_stream_opened(Instant now, swarm::ConnectionId id) {
+  auto stream = swarm_.handle_stream_opened(now, id);
+  process_until_quiet(now);
+  return stream;
+}
+
+void Host::handle_stream_data(Instant now, swarm::ConnectionId id, swarm::StreamId stream, ByteView bytes) {
+  swarm_.handle_stream_data(now, id, stream, bytes);
+  process_until_quiet(now);
+}
+
+void Host::handle_stream_end(Instant now, swarm::ConnectionId id, swarm::StreamId stream) {
+  swarm_.handle_stream_end(now, id, stream);
+  process_until_quiet(now);
+}
+
+void Host::handle_stream_reset(Instant now, swarm::ConnectionId id, swarm::StreamId stream) {
+  swarm_.handle_stream_reset(now, id, stream);
+  process_until_quiet(now);
+}
+
+void Host::handle_stream_sent(Instant now, swarm::ConnectionId id, swarm::StreamId stream, std::size_t bytes) {
+  swarm_.handle_stream_sent(now, id, stream, bytes);
+  process_until_quiet(now);
 }
 
 void Host::handle_input(Instant now, swarm::ConnectionId id, ByteView bytes) {
@@ -77,11 +117,15 @@ void Host::handle_dial_failed(Instant now, DialId dial, const std::string& reaso
 }
 
 void Host::handle_timeout(Instant now) {
+  start_due_attempts(now);
   swarm_.handle_timeout(now);
   kad_.handle_timeout(now, swarm_);
   gossip_.handle_timeout(now, swarm_);
   rendezvous_.handle_timeout(now);
-  manager_.set_protected(gossip_.mesh_peers());
+  content_.handle_timeout(now, swarm_);
+  auto protected_peers = gossip_.mesh_peers();
+  for (const auto& peer : content_.active_peers()) protected_peers.insert(peer);
+  manager_.set_protected(std::move(protected_peers));
   manager_.handle_timeout(now);
   process_until_quiet(now);
 }
@@ -91,26 +135,133 @@ void Host::process(Instant now) { process_until_quiet(now); }
 // ---- dialing
 
 void Host::dial(Instant now, const PeerId& peer, const Multiaddr& addr) {
-  (void)now;
-  if (dialing_.count(peer) || swarm_.is_connected(peer) || peer == local_peer()) return;
-  const DialId id = next_dial_++;
-  dials_.emplace(id, peer);
-  dialing_[peer] = id;
-  dial_outputs_.push_back(host_output::Dial{id, peer, addr.peer_id() ? addr : addr.with_peer_id(peer)});
+  if (races_.count(peer) || swarm_.is_connected(peer) || peer == local_peer()) return;
+  std::vector<DialAttempt> attempts;
+  Instant due = now;
+  for (auto& planned : dial_plan(peer, addr)) {
+    attempts.push_back(DialAttempt{planned.peer_id() ? planned : planned.with_peer_id(peer), due, std::nullopt});
+    due = due + options_.transport_fallback_delay;
+  }
+  races_[peer] = std::move(attempts);
+  start_due_attempts(now);
+}
+
+// The address the caller chose, plus one address of another transport the
+// peer is known by: QUIC or the transport that last worked goes first.
+std::vector<Multiaddr> Host::dial_plan(const PeerId& peer, const Multiaddr& addr) const {
+  const KnownPeer* known = manager_.find(peer);
+  const std::string ip = ip_of(addr);
+  // The best address of a transport: the caller's if it is of that
+  // transport, else one on the same IP, else one not on loopback, else any.
+  auto best_of = [&](Transport transport) -> std::optional<Multiaddr> {
+    if (transport_of(addr) == transport) return addr;
+    if (!known) return std::nullopt;
+    std::optional<Multiaddr> fallback;
+    std::optional<Multiaddr> remote;
+    for (const auto& candidate : known->addrs) {
+      if (transport_of(candidate) != transport || !options_.can_dial(candidate)) continue;
+      if (!ip.empty() && ip_of(candidate) == ip) return candidate;
+      if (!remote && !is_loopback_addr(candidate)) remote = candidate;
+      if (!fallback) fallback = candidate;
+    }
+    return remote ? remote : fallback;
+  };
+  std::vector<Transport> order;
+  if (auto preferred = preferred_transport(peer)) order.push_back(*preferred);
+  for (auto transport : {Transport::quic, Transport::tcp, Transport::websocket}) {
+    if (std::find(order.begin(), order.end(), transport) == order.end()) order.push_back(transport);
+  }
+  std::vector<Multiaddr> plan;
+  bool stream_planned = false;  // TCP and WebSocket are one fallback: the first found
+  for (auto transport : order) {
+    const bool stream = transport != Transport::quic;
+    if (stream && stream_planned) continue;
+    if (auto chosen = best_of(transport)) {
+      plan.push_back(*chosen);
+      stream_planned |= stream;
+    }
+  }
+  if (plan.empty()) plan.push_back(addr);
+  return plan;
+}
+
+void Host::start_due_attempts(Instant now) {
+  for (auto& [peer, attempts] : races_) {
+    for (auto& attempt : attempts) {
+      if (attempt.id || attempt.due > now) continue;
+      const DialId id = next_dial_++;
+      attempt.id = id;
+      dials_.emplace(id, peer);
+      dial_outputs_.push_back(host_output::Dial{id, peer, attempt.addr});
+    }
+  }
 }
 
 void Host::dial_failed(Instant now, DialId dial, const std::string& reason) {
   (void)reason;
+  for (auto it = dial_connections_.begin(); it != dial_connections_.end();) {
+    it = it->second == dial ? dial_connections_.erase(it) : std::next(it);
+  }
+  if (abandoned_dials_.erase(dial)) return;
   auto found = dials_.find(dial);
   if (found == dials_.end()) return;
   const PeerId peer = found->second;
   dials_.erase(found);
-  if (auto current = dialing_.find(peer); current != dialing_.end() && current->second == dial) dialing_.erase(current);
-  for (auto it = dial_connections_.begin(); it != dial_connections_.end();) {
-    it = it->second == dial ? dial_connections_.erase(it) : std::next(it);
+  if (auto race = races_.find(peer); race != races_.end()) {
+    auto& attempts = race->second;
+    attempts.erase(std::remove_if(attempts.begin(), attempts.end(),
+                                  [&](const DialAttempt& attempt) { return attempt.id == dial; }),
+                   attempts.end());
+    if (!attempts.empty()) {
+      // The next transport need not wait for its delay any more.
+      for (auto& attempt : attempts) {
+        if (!attempt.id) {
+          attempt.due = std::min(attempt.due, now);
+          break;
+        }
+      }
+      start_due_attempts(now);
+      return;
+    }
+    races_.erase(race);
   }
+  if (swarm_.is_connected(peer)) return;  // it dialed us meanwhile
   manager_.handle_dial_failed(now, peer);
   kad_.on_dial_failed(now, peer);
+  content_.on_dial_failed(now, swarm_, peer);
+}
+
+// A connection of a race another attempt already won goes at once; the
+// first connection of a race ends it and teaches us the peer's transport.
+bool Host::close_race_loser(const swarm::swarm_event::PeerConnected& connected, std::optional<DialId> dial) {
+  if (dial && abandoned_dials_.erase(*dial)) {
+    swarm_.close_connection(connected.connection, "another transport connected first");
+    return true;
+  }
+  // An inbound connection leaves our race alone: crossed dials are settled
+  // by close_duplicate_connection, which both ends apply alike.
+  if (auto race = races_.find(connected.peer); dial && race != races_.end()) {
+    for (const auto& attempt : race->second) {
+      if (!attempt.id || attempt.id == dial) continue;
+      if (dials_.erase(*attempt.id)) abandoned_dials_.insert(*attempt.id);
+    }
+    if (dial) dials_.erase(*dial);
+    races_.erase(race);
+  }
+  if (dial) {
+    if (preferred_transports_.size() >= options_.preferred_transports_max &&
+        !preferred_transports_.count(connected.peer)) {
+      preferred_transports_.erase(preferred_transports_.begin());
+    }
+    preferred_transports_[connected.peer] = transport_of(connected.remote_addr);
+  }
+  return false;
+}
+
+std::optional<Transport> Host::preferred_transport(const PeerId& peer) const {
+  auto found = preferred_transports_.find(peer);
+  if (found == preferred_transports_.end()) return std::nullopt;
+  return found->second;
 }
 
 // ---- commands
@@ -120,6 +271,7 @@ void Host::set_listen_addrs(Instant now, std::vector<Multiaddr> addrs) {
   // Rendezvous registrations carry our signed peer record; a new one
   // (higher sequence number) re-registers everywhere.
   rendezvous_.set_signed_peer_record(now, identify::seal_peer_record(options_.swarm.identity, record_seq_++, addrs));
+  content_.set_listen_addrs(addrs);
   swarm_.set_listen_addrs(std::move(addrs));
   process_until_quiet(now);
 }
@@ -154,6 +306,13 @@ swarm::RequestId Host::open_stream(Instant now, const PeerId& peer, std::string 
 swarm::RequestId Host::ping(Instant now, const PeerId& peer) {
   const auto request = next_request_++;
   swarm_.ping(now, peer, request);
+  process_until_quiet(now);
+  return request;
+}
+
+swarm::RequestId Host::ping_connection(Instant now, swarm::ConnectionId connection) {
+  const auto request = next_request_++;
+  swarm_.ping_connection(now, connection, request);
   process_until_quiet(now);
   return request;
 }
@@ -207,6 +366,65 @@ Expected<Bytes, gossipsub::PublishError> Host::publish(Instant now, std::string_
   return result;
 }
 
+// ---- content exchange
+
+FetchId Host::fetch(Instant now, const content::Hash& root, std::optional<content::ByteRange> range) {
+  const auto id = content_.fetch(now, swarm_, root, range);
+  process_until_quiet(now);
+  return id;
+}
+
+void Host::cancel_fetch(Instant now, FetchId id) {
+  content_.cancel_fetch(now, swarm_, id);
+  process_until_quiet(now);
+}
+
+void Host::announce_content(Instant now, const content::Hash& root, std::uint64_t size) {
+  content_.announce_content(now, root, size);
+  process_until_quiet(now);
+}
+
+void Host::withdraw_content(Instant now, const content::Hash& root) {
+  content_.withdraw_content(now, root);
+  process_until_quiet(now);
+}
+
+std::vector<HolderInfo> Host::content_holders(const content::Hash& root) const { return content_.content_holders(root); }
+
+std::vector<HolderRecord> Host::export_holder_index() const { return content_.export_holder_index(); }
+
+void Host::import_holder_index(Instant now, const std::vector<HolderRecord>& records) {
+  content_.import_holder_index(now, records);
+  process_until_quiet(now);
+}
+
+void Host::dial_any(Instant now, const PeerId& peer, const std::vector<Multiaddr>& addrs, Source source) {
+  manager_.add_known(now, peer, addrs, source);
+  auto usable = std::find_if(addrs.begin(), addrs.end(), [&](const Multiaddr& addr) {
+    return options_.can_dial(addr) && !is_loopback_addr(addr);
+  });
+  if (usable == addrs.end()) usable = std::find_if(addrs.begin(), addrs.end(), options_.can_dial);
+  if (usable == addrs.end()) {
+    content_.on_dial_failed(now, swarm_, peer);
+    return;
+  }
+  dial(now, peer, *usable);
+}
+
+void Host::run_content_command(Instant now, ContentCommand& command) {
+  if (auto* publish = std::get_if<content_command::Publish>(&command)) {
+    // No peer on the topic yet is fine: the periodic re-announce and the
+    // holdings exchange reach peers that come later.
+    (void)gossip_.publish(now, swarm_, options_.content.announce_topic, publish->data);
+  } else if (auto* provide = std::get_if<content_command::Provide>(&command)) {
+    (void)kad_.provide(now, provide->key, provider_addrs());
+  } else if (auto* lookup = std::get_if<content_command::FindProviders>(&command)) {
+    content_queries_[kad_.get_providers(now, lookup->key)] = lookup->token;
+  } else if (auto* wanted = std::get_if<content_command::Dial>(&command)) {
+    dial_any(now, wanted->peer, wanted->addrs, Source::dht);
+  }
+}
+
 // ---- event routing
 
 void Host::process_until_quiet(Instant now) {
@@ -243,6 +461,20 @@ bool Host::drain_behaviours(Instant now) {
     requests_[request] = OwnedRequest{Owner::rendezvous, open->token};
     swarm_.open_stream(now, open->peer, std::string(RendezvousBehaviour::protocol()), request);
   }
+  while (auto open = content_.poll_open()) {
+    progressed = true;
+    const auto request = next_request_++;
+    requests_[request] = OwnedRequest{Owner::content, open->token};
+    swarm_.open_stream(now, open->peer, open->protocol, request);
+  }
+  while (auto command = content_.poll_command()) {
+    progressed = true;
+    run_content_command(now, *command);
+  }
+  while (auto event = content_.poll_event()) {
+    progressed = true;
+    std::visit([&](auto&& value) { events_.push_back(std::move(value)); }, std::move(*event));
+  }
   while (auto found = rendezvous_.poll_discovered()) {
     progressed = true;
     manager_.add_known(now, found->peer, found->addrs, Source::rendezvous);
@@ -265,12 +497,20 @@ bool Host::drain_behaviours(Instant now) {
     if (auto* learned = std::get_if<kad_event::PeerLearned>(&*event)) {
       manager_.add_known(now, learned->peer, learned->addrs, Source::dht);
     } else if (auto* finished = std::get_if<kad_event::QueryFinished>(&*event)) {
-      events_.push_back(std::move(*finished));
+      if (auto owned = content_queries_.find(finished->id); owned != content_queries_.end()) {
+        const auto token = owned->second;
+        content_queries_.erase(owned);
+        std::vector<std::pair<PeerId, std::vector<Multiaddr>>> providers;
+        for (const auto& provider : finished->result.providers) providers.push_back({provider.id, provider.addrs});
+        content_.on_providers(now, swarm_, token, providers);
+      } else {
+        events_.push_back(std::move(*finished));
+      }
     }
   }
   while (auto event = gossip_.poll_event()) {
     progressed = true;
-    emit_gossip(*event);
+    emit_gossip(now, *event);
   }
   while (auto action = manager_.poll_action()) {
     progressed = true;
@@ -287,8 +527,12 @@ bool Host::drain_behaviours(Instant now) {
   return progressed;
 }
 
-void Host::emit_gossip(const gossipsub::Event& event) {
+void Host::emit_gossip(Instant now, const gossipsub::Event& event) {
   if (const auto* delivered = std::get_if<gossipsub::Delivered>(&event)) {
+    if (content_.enabled() && delivered->message.topic == options_.content.announce_topic) {
+      content_.on_announcement(now, delivered->author, delivered->message.data);
+      return;
+    }
     events_.push_back(GossipMessage{delivered->message.topic, delivered->author, delivered->propagation_source,
                                     seqno_of(delivered->message), delivered->message.data, delivered->id});
   }
@@ -297,20 +541,23 @@ void Host::emit_gossip(const gossipsub::Event& event) {
 void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
   using namespace swarm::swarm_event;
   if (auto* connected = std::get_if<PeerConnected>(&event)) {
-    dial_connections_.erase(connected->connection);
-    if (auto dialing = dialing_.find(connected->peer); dialing != dialing_.end()) {
-      dials_.erase(dialing->second);
-      dialing_.erase(dialing);
+    std::optional<DialId> dial;
+    if (auto found = dial_connections_.find(connected->connection); found != dial_connections_.end()) {
+      dial = found->second;
+      dial_connections_.erase(found);
     }
     // A duplicate connection is closed at once; the event still goes out
     // (the peer is connected, through the other connection).
-    if (!close_duplicate_connection(*connected)) {
+    if (!close_race_loser(*connected, dial) && !close_duplicate_connection(*connected)) {
       manager_.handle_connected(now, connected->peer, connected->direction == swarm::Direction::inbound);
       if (auto ip = ip_of(connected->remote_addr); !ip.empty()) gossip_.set_peer_ip(connected->peer, ip);
       kad_.on_connected(now, connected->peer);
+      content_.on_connected(now, swarm_, connected->peer);
     }
   } else if (auto* disconnected = std::get_if<PeerDisconnected>(&event)) {
+    content_.on_connection_closed(now, swarm_, disconnected->connection);
     if (!swarm_.is_connected(disconnected->peer)) {
+      content_.on_disconnected(now, swarm_, disconnected->peer);
       manager_.handle_disconnected(now, disconnected->peer);
       kad_.on_disconnected(now, disconnected->peer);
       gossip_.on_disconnected(now, disconnected->peer);
@@ -327,6 +574,7 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
     kad_.on_identified(now, identified->peer, identified->info);
     gossip_.on_identified(now, identified->peer, identified->info, swarm_.is_connected(identified->peer));
     rendezvous_.on_identified(now, identified->peer, identified->info);
+    content_.on_identified(now, swarm_, identified->peer, identified->info);
   } else if (auto* pinged = std::get_if<PingResult>(&event)) {
     if (keepalive_pings_.erase(pinged->request)) {
       manager_.handle_ping(now, pinged->peer, pinged->rtt);
@@ -344,19 +592,22 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
   } else if (auto* readable = std::get_if<StreamReadable>(&event)) {
     if (kad_.on_stream_event(now, swarm_, readable->connection, readable->stream, false) ||
         gossip_.on_stream_event(now, swarm_, readable->connection, readable->stream, false) ||
-        rendezvous_.on_stream_event(now, swarm_, readable->connection, readable->stream, false)) {
+        rendezvous_.on_stream_event(now, swarm_, readable->connection, readable->stream, false) ||
+        content_.on_stream_event(now, swarm_, readable->connection, readable->stream, false)) {
       return;
     }
   } else if (auto* writable = std::get_if<StreamWritable>(&event)) {
     if (kad_.on_stream_event(now, swarm_, writable->connection, writable->stream, false) ||
         gossip_.on_stream_event(now, swarm_, writable->connection, writable->stream, false) ||
-        rendezvous_.on_stream_event(now, swarm_, writable->connection, writable->stream, false)) {
+        rendezvous_.on_stream_event(now, swarm_, writable->connection, writable->stream, false) ||
+        content_.on_stream_event(now, swarm_, writable->connection, writable->stream, false)) {
       return;
     }
   } else if (auto* closed = std::get_if<StreamClosed>(&event)) {
     if (kad_.on_stream_event(now, swarm_, closed->connection, closed->stream, true) ||
         gossip_.on_stream_event(now, swarm_, closed->connection, closed->stream, true) ||
-        rendezvous_.on_stream_event(now, swarm_, closed->connection, closed->stream, true)) {
+        rendezvous_.on_stream_event(now, swarm_, closed->connection, closed->stream, true) ||
+        content_.on_stream_event(now, swarm_, closed->connection, closed->stream, true)) {
       return;
     }
   }
@@ -371,8 +622,14 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
 bool Host::close_duplicate_connection(const swarm::swarm_event::PeerConnected& connected) {
   std::vector<swarm::ConnectionId> same_direction;
   std::vector<swarm::ConnectionId> other_direction;
+  // Connections over different transports are not duplicates: `taho ping
+  // --transport` may ask for a second one, and a race closes its own loser.
+  const Transport transport = transport_of(connected.remote_addr);
   for (const auto& summary : swarm_.connections()) {
-    if (summary.id == connected.connection || summary.peer != connected.peer || !summary.established) continue;
+    if (summary.id == connected.connection || summary.peer != connected.peer || !summary.established ||
+        transport_of(summary.remote_addr) != transport) {
+      continue;
+    }
     (summary.direction == connected.direction ? same_direction : other_direction).push_back(summary.id);
   }
   if (other_direction.empty()) {
@@ -395,6 +652,9 @@ void Host::on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened&
     if (opened.protocol == kad_.protocol()) return kad_.on_inbound_stream(now, swarm_, opened);
     if (gossipsub::parse_protocol(opened.protocol)) return gossip_.on_inbound_stream(now, swarm_, opened);
     if (opened.protocol == RendezvousBehaviour::protocol()) return rendezvous_.on_inbound_stream(now, swarm_, opened);
+    if (content_.enabled() && (opened.protocol == blob::protocol_id || opened.protocol == blob::holdings_protocol_id)) {
+      return content_.on_inbound_stream(now, swarm_, opened);
+    }
     events_.push_back(swarm::SwarmEvent{opened});
     return;
   }
@@ -409,6 +669,8 @@ void Host::on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened&
     kad_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream);
   } else if (request.owner == Owner::rendezvous) {
     rendezvous_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream);
+  } else if (request.owner == Owner::content) {
+    content_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream);
   } else {
     gossip_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream, opened.protocol);
   }
@@ -426,6 +688,8 @@ void Host::on_stream_open_failed(Instant now, const swarm::swarm_event::StreamOp
     kad_.on_open_failed(now, request.token, failed.error);
   } else if (request.owner == Owner::rendezvous) {
     rendezvous_.on_open_failed(now, request.token, failed.error);
+  } else if (request.owner == Owner::content) {
+    content_.on_open_failed(now, swarm_, request.token);
   } else {
     gossip_.on_open_failed(now, request.token);
   }
@@ -454,8 +718,13 @@ std::optional<HostEvent> Host::poll_event() {
 std::optional<Instant> Host::next_timeout() const {
   std::optional<Instant> next;
   for (auto candidate : {swarm_.next_timeout(), kad_.next_timeout(), gossip_.next_timeout(),
-                         rendezvous_.next_timeout(), manager_.next_timeout()}) {
+                         rendezvous_.next_timeout(), manager_.next_timeout(), content_.next_timeout()}) {
     if (candidate && (!next || *candidate < *next)) next = candidate;
+  }
+  for (const auto& [peer, attempts] : races_) {
+    for (const auto& attempt : attempts) {
+      if (!attempt.id && (!next || attempt.due < *next)) next = attempt.due;
+    }
   }
   return next;
 }

@@ -10,6 +10,15 @@
 // handle_closed / handle_dial_failed / handle_timeout in; poll_output()
 // (Transmit, Close and Dial) and next_timeout() out. The Asio driver runs
 // one host on real sockets; the simulated network runs many in a process.
+// QUIC connections come in secured and multiplexed: add_muxed_connection and
+// handle_stream_* in, the swarm's stream outputs (OpenStream, StreamWrite ...)
+// out.
+//
+// Transport choice (happy eyeballs): dialing a peer with addresses of
+// several transports tries the one that last worked for it (else QUIC)
+// first and another transport transport_fallback_delay later, or at once
+// when the first fails; the first connection wins, the other is closed
+// when it arrives, and the winner's transport is remembered for the peer.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +33,12 @@
 #include <vector>
 
 #include "host/connection_manager.hpp"
+#include "host/content_behaviour.hpp"
+#include "host/content_storage.hpp"
 #include "host/gossip_behaviour.hpp"
 #include "host/kad_behaviour.hpp"
 #include "host/rendezvous_behaviour.hpp"
+#include "host/transport.hpp"
 #include "swarm/swarm.hpp"
 
 namespace taho::host {
@@ -37,9 +49,16 @@ struct HostOptions {
   GossipOptions gossip;
   RendezvousOptions rendezvous;
   ConnectionManagerOptions connections;
+  ContentOptions content;
+  // The node's content store; null: content exchange off (fetches finish
+  // `disabled`, no blob protocol, no announcements). Must outlive the host.
+  ContentStorage* content_storage = nullptr;
   // Which addresses the driver has a transport for (e.g. TCP and WS but
   // not QUIC yet). Unset: everything with /tcp.
   std::function<bool(const Multiaddr&)> can_dial;
+  // Happy eyeballs: how long the first transport has before the next starts.
+  Duration transport_fallback_delay = std::chrono::milliseconds(250);
+  std::size_t preferred_transports_max = 4096;  // peers whose working transport we remember
 };
 
 using DialId = std::uint64_t;
@@ -51,7 +70,10 @@ struct Dial {
   Multiaddr addr;  // ends in /p2p/<peer>
 };
 }  // namespace host_output
-using HostOutput = std::variant<swarm::swarm_output::Transmit, swarm::swarm_output::Close, host_output::Dial>;
+using HostOutput = std::variant<swarm::swarm_output::Transmit, swarm::swarm_output::Close, host_output::Dial,
+                                swarm::swarm_output::OpenStream, swarm::swarm_output::StreamWrite,
+                                swarm::swarm_output::StreamCloseWrite, swarm::swarm_output::StreamReset,
+                                swarm::swarm_output::StreamResumeReading>;
 
 // A gossip message for one of our topics, as the application sees it.
 struct GossipMessage {
@@ -62,7 +84,8 @@ struct GossipMessage {
   Bytes data;
   Bytes id;
 };
-using HostEvent = std::variant<swarm::SwarmEvent, GossipMessage, kad_event::QueryFinished>;
+using HostEvent = std::variant<swarm::SwarmEvent, GossipMessage, kad_event::QueryFinished,
+                               content_event::FetchProgress, content_event::FetchFinished>;
 
 // One connected peer, as `taho peers` and `taho mesh` show it.
 struct PeerSummary {
@@ -84,6 +107,15 @@ class Host {
   void handle_closed(Instant now, swarm::ConnectionId id, const std::string& reason);
   void handle_dial_failed(Instant now, DialId dial, const std::string& reason);
   void handle_timeout(Instant now);
+  // A QUIC connection (the transport proved `remote_peer`); see Swarm.
+  bool add_muxed_connection(Instant now, swarm::ConnectionId id, swarm::Direction direction,
+                            const Multiaddr& local_addr, const Multiaddr& remote_addr, const PeerId& remote_peer,
+                            std::optional<DialId> dial = std::nullopt);
+  std::optional<swarm::StreamId> handle_stream_opened(Instant now, swarm::ConnectionId id);
+  void handle_stream_data(Instant now, swarm::ConnectionId id, swarm::StreamId stream, ByteView bytes);
+  void handle_stream_end(Instant now, swarm::ConnectionId id, swarm::StreamId stream);
+  void handle_stream_reset(Instant now, swarm::ConnectionId id, swarm::StreamId stream);
+  void handle_stream_sent(Instant now, swarm::ConnectionId id, swarm::StreamId stream, std::size_t bytes);
 
   // ---- commands: discovery and connections
   void set_listen_addrs(Instant now, std::vector<Multiaddr> addrs);
@@ -98,6 +130,8 @@ class Host {
   void register_protocol(std::string protocol) { swarm_.register_protocol(std::move(protocol)); }
   swarm::RequestId open_stream(Instant now, const PeerId& peer, std::string protocol);
   swarm::RequestId ping(Instant now, const PeerId& peer);
+  // Over one given connection (`taho ping --transport`).
+  swarm::RequestId ping_connection(Instant now, swarm::ConnectionId connection);
   // Stream I/O of application streams goes to the swarm directly.
   swarm::Swarm& swarm() { return swarm_; }
   const swarm::Swarm& swarm() const { return swarm_; }
@@ -115,6 +149,19 @@ class Host {
   void unsubscribe(Instant now, std::string_view topic);
   Expected<Bytes, gossipsub::PublishError> publish(Instant now, std::string_view topic, ByteView data);
 
+  // ---- commands: content exchange (content_behaviour.hpp). Gossip of the
+  // announce topic is consumed here, never surfaced as GossipMessage.
+  // The whole content when no range; FetchProgress events follow (at most
+  // one per 100 ms, plus one when the size is known) and exactly one
+  // FetchFinished.
+  FetchId fetch(Instant now, const content::Hash& root, std::optional<content::ByteRange> range = std::nullopt);
+  void cancel_fetch(Instant now, FetchId id);  // FetchFinished with cancelled follows
+  void announce_content(Instant now, const content::Hash& root, std::uint64_t size);  // after a local publish
+  void withdraw_content(Instant now, const content::Hash& root);                     // after a local rm
+  std::vector<HolderInfo> content_holders(const content::Hash& root) const;
+  std::vector<HolderRecord> export_holder_index() const;
+  void import_holder_index(Instant now, const std::vector<HolderRecord>& records);
+
   // ---- output
   std::optional<HostOutput> poll_output();
   std::optional<HostEvent> poll_event();
@@ -127,10 +174,13 @@ class Host {
   const KadBehaviour& dht() const { return kad_; }
   const GossipBehaviour& gossip() const { return gossip_; }
   const RendezvousBehaviour& rendezvous() const { return rendezvous_; }
+  const ContentBehaviour& content() const { return content_; }
   std::optional<Source> source_of(const PeerId& peer) const;
+  // The transport of the last connection we dialed to the peer.
+  std::optional<Transport> preferred_transport(const PeerId& peer) const;
 
  private:
-  enum class Owner : std::uint8_t { app, kad, gossip, rendezvous };
+  enum class Owner : std::uint8_t { app, kad, gossip, rendezvous, content };
   struct OwnedRequest {
     Owner owner;
     std::uint64_t token = 0;
@@ -141,9 +191,14 @@ class Host {
   bool close_duplicate_connection(const swarm::swarm_event::PeerConnected& connected);
   void on_stream_open_failed(Instant now, const swarm::swarm_event::StreamOpenFailed& failed);
   void dial(Instant now, const PeerId& peer, const Multiaddr& addr);
+  std::vector<Multiaddr> dial_plan(const PeerId& peer, const Multiaddr& addr) const;
+  void start_due_attempts(Instant now);
   void dial_failed(Instant now, DialId dial, const std::string& reason);
+  bool close_race_loser(const swarm::swarm_event::PeerConnected& connected, std::optional<DialId> dial);
   bool drain_behaviours(Instant now);
-  void emit_gossip(const gossipsub::Event& event);
+  void emit_gossip(Instant now, const gossipsub::Event& event);
+  void run_content_command(Instant now, ContentCommand& command);
+  void dial_any(Instant now, const PeerId& peer, const std::vector<Multiaddr>& addrs, Source source);
   std::vector<Multiaddr> provider_addrs() const;
   void process_until_quiet(Instant now);
 
@@ -153,17 +208,28 @@ class Host {
   KadBehaviour kad_;
   GossipBehaviour gossip_;
   RendezvousBehaviour rendezvous_;
+  ContentBehaviour content_;
   ConnectionManager manager_;
   std::uint64_t record_seq_;
   std::vector<Multiaddr> listen_addrs_;
 
   swarm::RequestId next_request_ = 1;
   std::map<swarm::RequestId, OwnedRequest> requests_;  // outbound streams of behaviours
+  std::map<QueryId, std::uint64_t> content_queries_;   // DHT lookups the content exchange asked for
   std::set<swarm::RequestId> keepalive_pings_;
+  // One race per peer being dialed: its attempts (one per transport) not yet failed.
+  struct DialAttempt {
+    Multiaddr addr;
+    Instant due;
+    std::optional<DialId> id;  // set once started
+  };
   DialId next_dial_ = 1;
-  std::map<DialId, PeerId> dials_;
-  std::map<PeerId, DialId> dialing_;
+  std::map<DialId, PeerId> dials_;  // started attempts not answered yet
+  std::map<PeerId, std::vector<DialAttempt>> races_;
+  // Attempts of races another attempt won: their connections close on arrival.
+  std::set<DialId> abandoned_dials_;
   std::map<swarm::ConnectionId, DialId> dial_connections_;
+  std::map<PeerId, Transport> preferred_transports_;
   bool processing_ = false;
 
   std::deque<host_output::Dial> dial_outputs_;

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "crypto/os_rng.hpp"
+#include "node/quic_transport.hpp"
 #include "runtime/asio/network_interfaces.hpp"
 
 namespace taho::node {
@@ -15,7 +16,7 @@ using runtime::asio::ConnectionInfo;
 using runtime::asio::Transport;
 
 bool is_stream_transport(const Multiaddr& address) {
-  // TCP and WebSocket only for now; QUIC (/udp/.../quic-v1) has its own driver later.
+  // TCP and WebSocket; QUIC (/udp/.../quic-v1) is QuicTransport's.
   return address.has(multiaddr::Protocol::tcp) && !address.has(multiaddr::Protocol::p2p_circuit);
 }
 
@@ -36,6 +37,12 @@ host::HostOptions host_options(const Node& node, const NetworkOptions& options) 
   host.connections.min_peers = options.min_peers;
   host.connections.max_peers = options.max_peers;
   host.can_dial = is_stream_transport;
+  // ---- QUIC hook: dialable beside TCP and WebSocket
+  host.can_dial = [](const Multiaddr& address) {
+    return is_stream_transport(address) || QuicTransport::handles(address);
+  };
+  host.content = options.content;
+  host.content_storage = options.content_storage;
   return host;
 }
 
@@ -81,6 +88,7 @@ Network::Network(runtime::asio::EventLoop& loop, Node& node, NetworkOptions opti
   host_.register_protocol(std::string(perf::protocol_id));
   transport_ = std::make_unique<runtime::asio::StreamTransport>(loop, runtime::asio::StreamTransportOptions{},
                                                                 std::move(callbacks));
+  start_quic();
 }
 
 Network::~Network() {
@@ -91,8 +99,17 @@ Network::~Network() {
 Result<std::vector<Multiaddr>> Network::start() {
   std::vector<Multiaddr> dialable;
   for (const auto& address : options_.listen) {
+    if (QuicTransport::handles(address)) {  // ---- QUIC hook
+      auto bound = quic_->listen(address);
+      if (!bound) return fail("cannot listen on " + address.to_string() + ": " + bound.error().text);
+      for (auto& expanded : runtime::asio::expand_unspecified(*bound)) {
+        dialable.push_back(expanded.with_peer_id(node_.peer_id()));
+      }
+      spdlog::info("listening on {}", bound->to_string());
+      continue;
+    }
     if (!is_stream_transport(address)) {
-      spdlog::warn("not listening on {}: QUIC is not supported yet", address.to_string());
+      spdlog::warn("not listening on {}: no transport for it", address.to_string());
       continue;
     }
     auto bound = transport_->listen(address);
@@ -117,8 +134,15 @@ void Network::connect(const Multiaddr& address, ConnectDone done) {
     done(fail("that address is this node's own peer id"));
     return;
   }
-  if (expected && host_.swarm().is_connected(*expected)) {
-    done(*expected);  // already connected: nothing to dial
+  if (expected && connection_over(*expected, host::transport_of(address))) {
+    done(*expected);  // already connected (over this address's transport): nothing to dial
+    return;
+  }
+  if (QuicTransport::handles(address)) {  // ---- QUIC hook
+    auto dial = quic_->dial(address);
+    if (!dial) return done(unexpected(std::move(dial).error()));
+    connects_[*dial] = PendingConnect{expected, std::move(done), loop_.now() + options_.connect_timeout, std::nullopt};
+    process();
     return;
   }
   auto dial = transport_->dial(address);
@@ -182,10 +206,19 @@ void Network::process() {
     host_.process(now);  // what stream I/O through host_.swarm() queued
     while (auto output = host_.poll_output()) {
       progressed = true;
+      if (quic_->handle_output(*output)) continue;  // ---- QUIC hook: its streams and connections
       if (auto* transmit = std::get_if<swarm::swarm_output::Transmit>(&*output)) {
         transport_->send(transmit->connection, std::move(transmit->bytes));
       } else if (auto* close = std::get_if<swarm::swarm_output::Close>(&*output)) {
         transport_->close(close->connection);
+      } else if (auto* quic_dial = std::get_if<host::host_output::Dial>(&*output);
+                 quic_dial && QuicTransport::handles(quic_dial->addr)) {  // ---- QUIC hook
+        spdlog::debug("dialing {} ({})", quic_dial->peer.to_string(), quic_dial->addr.to_string());
+        if (auto dialed = quic_->dial(quic_dial->addr)) {
+          host_dials_[*dialed] = quic_dial->id;
+        } else {
+          host_.handle_dial_failed(now, quic_dial->id, dialed.error().text);
+        }
       } else if (auto* dial = std::get_if<host::host_output::Dial>(&*output)) {
         spdlog::debug("dialing {} ({})", dial->peer.to_string(), dial->addr.to_string());
         host_dials_[transport_->dial(dial->addr)] = dial->id;
@@ -199,6 +232,10 @@ void Network::process() {
         on_gossip(*message);
       } else if (auto* finished = std::get_if<host::kad_event::QueryFinished>(&*next)) {
         on_query_finished(*finished);
+      } else if (auto* progress = std::get_if<host::content_event::FetchProgress>(&*next)) {
+        on_fetch_progress(*progress);
+      } else if (auto* fetched = std::get_if<host::content_event::FetchFinished>(&*next)) {
+        on_fetch_finished(*fetched);
       }
     }
   }
@@ -223,6 +260,7 @@ void Network::process() {
   } else {
     timer_.cancel();
   }
+  quic_->flush();  // ---- QUIC hook: send what the stream outputs queued (re-enters process() safely)
 }
 
 void Network::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
@@ -368,6 +406,54 @@ void Network::on_gossip(const host::GossipMessage& message) {
   for (const auto& receive : receivers) receive(message);
 }
 
+host::FetchId Network::fetch(const content::Hash& root, std::optional<content::ByteRange> range,
+                             FetchProgressFn on_progress, FetchDoneFn on_done) {
+  const auto id = host_.fetch(loop_.now(), root, range);
+  // Its events wait in the host's queue until process() runs.
+  fetches_[id] = PendingFetch{std::move(on_progress), std::move(on_done)};
+  process();
+  return id;
+}
+
+void Network::cancel_fetch(host::FetchId id) {
+  host_.cancel_fetch(loop_.now(), id);
+  process();
+}
+
+void Network::announce_content(const content::Hash& root, std::uint64_t size) {
+  host_.announce_content(loop_.now(), root, size);
+  process();
+}
+
+void Network::withdraw_content(const content::Hash& root) {
+  host_.withdraw_content(loop_.now(), root);
+  process();
+}
+
+std::vector<host::HolderInfo> Network::content_holders(const content::Hash& root) const {
+  return host_.content_holders(root);
+}
+
+void Network::import_holder_index(const std::vector<host::HolderRecord>& records) {
+  host_.import_holder_index(loop_.now(), records);
+  process();
+}
+
+void Network::on_fetch_progress(const host::content_event::FetchProgress& progress) {
+  auto found = fetches_.find(progress.id);
+  if (found == fetches_.end() || !found->second.on_progress) return;
+  auto on_progress = found->second.on_progress;  // the callback may cancel the fetch
+  on_progress(progress);
+}
+
+void Network::on_fetch_finished(const host::content_event::FetchFinished& finished) {
+  auto found = fetches_.find(finished.id);
+  if (found == fetches_.end()) return;
+  auto on_done = std::move(found->second.on_done);
+  fetches_.erase(found);
+  if (on_done) on_done(finished);
+}
+
 void Network::add_bootstrap(const Multiaddr& address) {
   host_.add_bootstrap(loop_.now(), address);
   process();
@@ -408,7 +494,11 @@ void Network::on_timer() {
   for (auto key : expired_connects) {
     auto connection = connects_.at(key).connection;
     finish_connect(key, fail("no connection within " + millis(options_.connect_timeout)));
-    if (connection) transport_->close(*connection);
+    if (connection && quic_->owns(*connection)) {
+      quic_->close(*connection);  // ---- QUIC hook
+    } else if (connection) {
+      transport_->close(*connection);
+    }
   }
   std::vector<swarm::RequestId> expired_pings;
   for (const auto& [request, pending] : pings_) {
@@ -632,6 +722,7 @@ std::vector<PeerRow> Network::peers() const {
     if (auto info = connection_info_.find(connection.id); info != connection_info_.end()) {
       row.transport = info->second.transport == Transport::websocket ? "ws" : "tcp";
     }
+    if (connection.transport_muxed) row.transport = "quic";  // ---- QUIC hook
     if (auto source = host_.source_of(*connection.peer)) row.source = std::string(host::to_string(*source));
     if (const auto* peer = host_.swarm().peerstore().find(*connection.peer)) {
       row.agent = peer->agent_version;
@@ -643,5 +734,108 @@ std::vector<PeerRow> Network::peers() const {
 }
 
 std::size_t Network::connection_count() const { return host_.swarm().connection_count(); }
+
+}  // namespace taho::node
+
+// ---- QUIC and transport choice (issue #5)
+namespace taho::node {
+
+void Network::start_quic() {
+  QuicTransportCallbacks callbacks;
+  callbacks.on_connected = [this](const quic_link::Up& link, std::optional<QuicDialId> dial) {
+    std::optional<host::DialId> host_dial;
+    if (dial) {
+      if (auto pending = connects_.find(*dial); pending != connects_.end()) pending->second.connection = link.id;
+      if (auto found = host_dials_.find(*dial); found != host_dials_.end()) {
+        host_dial = found->second;
+        host_dials_.erase(found);
+      }
+    }
+    const auto direction = link.inbound ? swarm::Direction::inbound : swarm::Direction::outbound;
+    const bool added =
+        host_.add_muxed_connection(loop_.now(), link.id, direction, link.local, link.remote, link.peer, host_dial);
+    if (!added) spdlog::debug("refused QUIC connection {} from {}", link.id, link.remote.to_string());
+    return added;
+  };
+  callbacks.on_dial_failed = [this](QuicDialId dial, std::string error) {
+    if (auto host_dial = host_dials_.find(dial); host_dial != host_dials_.end()) {
+      const auto id = host_dial->second;
+      host_dials_.erase(host_dial);
+      spdlog::debug("QUIC dial failed: {}", error);
+      host_.handle_dial_failed(loop_.now(), id, error);
+    } else {
+      finish_connect(dial, fail(std::move(error)));
+    }
+  };
+  callbacks.on_closed = [this](swarm::ConnectionId id, std::string reason) {
+    host_.handle_closed(loop_.now(), id, reason);
+  };
+  callbacks.on_activity = [this] { process(); };
+  quic_ = std::make_unique<QuicTransport>(loop_, host_, node_.identity(), *rng_, runtime::asio::QuicSocketOptions{},
+                                          std::move(callbacks));
+}
+
+std::optional<swarm::ConnectionId> Network::connection_over(const PeerId& peer, host::Transport transport) const {
+  for (const auto& connection : host_.swarm().connections()) {
+    if (connection.peer == peer && connection.established && host::transport_of(connection.remote_addr) == transport) {
+      return connection.id;
+    }
+  }
+  return std::nullopt;
+}
+
+void Network::ping_over(const PeerId& peer, std::optional<host::Transport> transport, TransportPingDone done) {
+  const auto now = loop_.now();
+  std::optional<swarm::ConnectionId> connection;
+  if (transport) {
+    connection = connection_over(peer, *transport);
+  } else {
+    for (const auto& summary : host_.swarm().connections()) {
+      if (summary.peer == peer && summary.established) {
+        connection = summary.id;
+        break;
+      }
+    }
+  }
+  if (connection) {
+    std::string name;
+    for (const auto& summary : host_.swarm().connections()) {
+      if (summary.id == *connection) name = std::string(host::to_string(host::transport_of(summary.remote_addr)));
+    }
+    const auto request = host_.ping_connection(now, *connection);
+    pings_[request] = PendingPing{[done = std::move(done), name](Result<Duration> rtt) {
+                                    if (!rtt) return done(unexpected(std::move(rtt).error()));
+                                    done(TransportPing{*rtt, name});
+                                  },
+                                  now + options_.ping_timeout};
+    process();
+    return;
+  }
+  if (!transport) return done(fail("not connected to " + peer.to_string()));
+  // No connection over that transport yet: dial one of the peer's known
+  // addresses of it, then ping over the new connection.
+  std::vector<Multiaddr> known;
+  if (const auto* entry = host_.connections().find(peer)) known = entry->addrs;
+  if (const auto* info = host_.swarm().peerstore().find(peer)) {
+    for (const auto& addr : info->addrs) known.push_back(addr);
+  }
+  std::optional<Multiaddr> chosen;
+  for (const auto& addr : known) {
+    if (host::transport_of(addr) != *transport) continue;
+    if (*transport == host::Transport::quic ? !QuicTransport::handles(addr) : !is_stream_transport(addr)) continue;
+    if (!chosen || (host::is_loopback_addr(*chosen) && !host::is_loopback_addr(addr))) chosen = addr;
+  }
+  if (!chosen) {
+    return done(fail("no " + std::string(host::to_string(*transport)) + " address known for " + peer.to_string()));
+  }
+  connect(chosen->peer_id() ? *chosen : chosen->with_peer_id(peer),
+          [this, peer, transport, done = std::move(done)](Result<PeerId> connected) mutable {
+            if (!connected) return done(unexpected(std::move(connected).error()));
+            if (!connection_over(peer, *transport)) {
+              return done(fail("connected, but not over " + std::string(host::to_string(*transport))));
+            }
+            ping_over(peer, transport, std::move(done));
+          });
+}
 
 }  // namespace taho::node

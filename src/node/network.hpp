@@ -1,6 +1,6 @@
 // The node's libp2p networking on real sockets: the Asio byte-stream
-// transport (TCP, WebSocket) feeding the sans-IO swarm, on the event loop's
-// thread. Front ends (the API) ask it to connect, ping and list peers.
+// transport (TCP, WebSocket) and QUIC (node/quic_transport.hpp) feeding the
+// sans-IO swarm, on the event loop's thread. Front ends (the API) ask it to connect, ping and list peers.
 #pragma once
 
 #include <functional>
@@ -21,10 +21,13 @@
 #include "proto/perf/perf.hpp"
 #include "runtime/asio/event_loop.hpp"
 #include "runtime/asio/stream_transport.hpp"
+#include "host/transport.hpp"
 #include "host/host.hpp"
 #include "swarm/swarm.hpp"
 
 namespace taho::node {
+
+class QuicTransport;  // node/quic_transport.hpp (QUIC hook)
 
 struct NetworkOptions {
   std::vector<Multiaddr> listen;
@@ -43,6 +46,10 @@ struct NetworkOptions {
   Duration ping_timeout = std::chrono::seconds(10);
   Duration transfer_timeout = std::chrono::minutes(5);  // a whole perf() or echo()
   std::size_t echo_streams_max = 256;                   // per echo() call
+  // Content exchange: serving and fetching through this storage (the
+  // daemon's store); null turns it off.
+  host::ContentStorage* content_storage = nullptr;
+  host::ContentOptions content;
 };
 
 // What perf() measured: the upload runs from the stream's opening until our
@@ -63,7 +70,7 @@ struct PeerRow {
   PeerId peer;
   std::string source;    // how we found it: "mdns", "bootstrap", "dht", "inbound", ...
   Multiaddr addr;        // the remote address of the connection
-  std::string transport; // "tcp", "ws"
+  std::string transport; // "tcp", "ws", "quic"
   std::string direction; // "inbound", "outbound"
   std::optional<Duration> rtt;
   std::string agent;
@@ -76,8 +83,9 @@ class Network {
   ~Network();
 
   // Listens on every configured address; returns the dialable addresses
-  // (unspecified IPs expanded, each ending in /p2p/<our id>). Addresses of a
-  // transport we do not have yet (QUIC) are skipped with a warning.
+  // (unspecified IPs expanded, each ending in /p2p/<our id>): TCP, WebSocket
+  // and QUIC (/udp/N/quic-v1); addresses of other transports are skipped with
+  // a warning.
   Result<std::vector<Multiaddr>> start();
 
   using ConnectDone = std::function<void(Result<PeerId>)>;
@@ -96,6 +104,18 @@ class Network {
   void echo(const PeerId& peer, std::size_t streams, std::uint64_t bytes_per_stream, EchoDone done);
   // Closes every connection to the peer; false when there was none.
   bool disconnect(const PeerId& peer);
+
+  // ---- QUIC and transport choice (issue #5)
+  struct TransportPing {
+    Duration rtt;
+    std::string transport;  // "quic", "tcp", "ws": the connection it ran on
+  };
+  using TransportPingDone = std::function<void(Result<TransportPing>)>;
+  // One ping over a connection of `transport` (any, if unset). With no such
+  // connection, a known address of the peer of that transport is dialed first.
+  void ping_over(const PeerId& peer, std::optional<host::Transport> transport, TransportPingDone done);
+  // An established connection to the peer over that transport.
+  std::optional<swarm::ConnectionId> connection_over(const PeerId& peer, host::Transport transport) const;
 
   std::vector<PeerRow> peers() const;
   std::size_t connection_count() const;
@@ -122,6 +142,21 @@ class Network {
   void unsubscribe(SubscriptionId id);
   // Returns the message id; the error's detail is a sentence for the user.
   Expected<Bytes, gossipsub::PublishError> publish(const std::string& topic, ByteView data);
+
+  // ---- content exchange
+  using FetchProgressFn = std::function<void(const host::content_event::FetchProgress&)>;
+  using FetchDoneFn = std::function<void(const host::content_event::FetchFinished&)>;
+  // Fetches `root` (or only `range`) from its holders into the store;
+  // `on_done` runs exactly once, also after cancel_fetch().
+  host::FetchId fetch(const content::Hash& root, std::optional<content::ByteRange> range,
+                      FetchProgressFn on_progress, FetchDoneFn on_done);
+  void cancel_fetch(host::FetchId id);
+  void announce_content(const content::Hash& root, std::uint64_t size);
+  void withdraw_content(const content::Hash& root);
+  std::vector<host::HolderInfo> content_holders(const content::Hash& root) const;
+  // The holder index, for its file (node/holder_index_file.hpp).
+  std::vector<host::HolderRecord> export_holder_index() const { return host_.export_holder_index(); }
+  void import_holder_index(const std::vector<host::HolderRecord>& records);
 
  private:
   struct PendingConnect {
@@ -159,6 +194,7 @@ class Network {
   };
 
   void on_open(const runtime::asio::ConnectionInfo& info, std::optional<runtime::asio::DialId> dial);
+  void start_quic();  // creates quic_ (QUIC hook)
   void on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened& opened);
   // Moves bytes between the swarm and the stream's core as far as the
   // windows allow; the Readable/Writable events call it again.
@@ -171,6 +207,8 @@ class Network {
   void finish_connect(std::uint64_t key, Result<PeerId> result);
   void on_swarm_event(Instant now, swarm::SwarmEvent& event);
   void on_query_finished(host::kad_event::QueryFinished& finished);
+  void on_fetch_progress(const host::content_event::FetchProgress& progress);
+  void on_fetch_finished(const host::content_event::FetchFinished& finished);
   void on_gossip(const host::GossipMessage& message);
   void track_query(host::QueryId id, DhtDone done);
 
@@ -181,6 +219,7 @@ class Network {
   std::unique_ptr<Rng> rng_;
   host::Host host_;
   std::unique_ptr<runtime::asio::StreamTransport> transport_;
+  std::unique_ptr<QuicTransport> quic_;  // QUIC hook: /udp/N/quic-v1 listeners and dials
   runtime::asio::Timer timer_;
   std::map<swarm::ConnectionId, runtime::asio::ConnectionInfo> connection_info_;
   std::map<std::uint64_t, PendingConnect> connects_;  // keyed by DialId
@@ -196,6 +235,11 @@ class Network {
     OnMessage on_message;
   };
   std::map<SubscriptionId, Subscription> subscriptions_;
+  struct PendingFetch {
+    FetchProgressFn on_progress;
+    FetchDoneFn on_done;
+  };
+  std::map<host::FetchId, PendingFetch> fetches_;
   SubscriptionId next_subscription_ = 1;
   std::map<StreamKey, AppStream> streams_;
   std::map<std::uint64_t, Transfer> transfers_;

@@ -59,21 +59,9 @@ Result<std::vector<SavedPeer>> decode_peerstore(std::string_view text) {
 
 PeerstoreKeeper::PeerstoreKeeper(runtime::asio::EventLoop& loop, Network& network, std::filesystem::path file,
                                  Duration interval)
-    : loop_(loop), network_(network), file_(std::move(file)), interval_(interval), timer_(loop) {
-  arm();
-}
-
-PeerstoreKeeper::~PeerstoreKeeper() {
-  timer_.cancel();
-  if (auto saved = save(); !saved) spdlog::warn("peerstore: {}", saved.error().text);
-}
-
-void PeerstoreKeeper::arm() {
-  timer_.arm_at(loop_.now() + interval_, [this] {
-    if (auto saved = save(); !saved) spdlog::warn("peerstore: {}", saved.error().text);
-    arm();
-  });
-}
+    : loop_(loop), network_(network), file_(std::move(file)), saver_(loop, interval, "peerstore", [this] {
+        return save();
+      }) {}
 
 std::size_t PeerstoreKeeper::load() {
   std::ifstream in(file_);

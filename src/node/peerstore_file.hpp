@@ -14,6 +14,7 @@
 #include "base/multiaddr.hpp"
 #include "base/peer_id.hpp"
 #include "host/connection_manager.hpp"
+#include "node/periodic_save.hpp"
 #include "runtime/asio/event_loop.hpp"
 
 namespace taho::node {
@@ -37,7 +38,6 @@ class PeerstoreKeeper {
  public:
   PeerstoreKeeper(runtime::asio::EventLoop& loop, Network& network, std::filesystem::path file,
                   Duration interval = std::chrono::seconds(30));
-  ~PeerstoreKeeper();
   PeerstoreKeeper(const PeerstoreKeeper&) = delete;
   PeerstoreKeeper& operator=(const PeerstoreKeeper&) = delete;
 
@@ -46,13 +46,10 @@ class PeerstoreKeeper {
   Result<void> save();
 
  private:
-  void arm();
-
   runtime::asio::EventLoop& loop_;
   Network& network_;
   std::filesystem::path file_;
-  Duration interval_;
-  runtime::asio::Timer timer_;
+  PeriodicSave saver_;  // last: it saves once more when destroyed, using the members above
 };
 
 }  // namespace taho::node

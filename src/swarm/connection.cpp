@@ -44,6 +44,16 @@ Connection::Connection(Instant now, ConnectionOptions options, crypto::CryptoSui
   }
 }
 
+Connection::Connection(Instant now, ConnectionOptions options, const PeerId& remote, crypto::CryptoSuite& suite,
+                       Rng& rng)
+    : options_(std::move(options)), suite_(suite), rng_(rng), now_(now), upgrade_deadline_(now),
+      stage_(Stage::muxed), remote_peer_(remote) {
+  auto muxer = std::make_unique<ExternalMuxer>(options_.muxed_streams);
+  external_ = muxer.get();
+  muxer_ = std::move(muxer);
+  events_.push_back(event::Established{remote, {}, false});
+}
+
 void Connection::fail(ConnectionErrc code, std::string detail) {
   if (stage_ == Stage::closed) return;
   stage_ = Stage::closed;
@@ -114,6 +124,7 @@ void Connection::handle_input(Instant now, ByteView bytes) {
     }
     case Stage::muxer_negotiation:
     case Stage::muxed: {
+      if (!secure_) return;  // a transport-multiplexed connection carries no bytes here
       plaintext_scratch_.clear();
       auto decrypted = secure_->decrypt(bytes, plaintext_scratch_);
       if (!decrypted) {
@@ -166,15 +177,17 @@ void Connection::on_secure_plaintext(ByteView plaintext) {
     start_muxer(leftover);
     return;
   }
-  if (stage_ != Stage::muxed) return;
-  muxer_->handle_input(now_, plaintext);
+  if (stage_ != Stage::muxed || !yamux_) return;
+  yamux_->handle_input(now_, plaintext);
   pump_muxer();
 }
 
 void Connection::start_muxer(ByteView leftover) {
   auto role = options_.direction == Direction::outbound ? yamux::Role::client : yamux::Role::server;
-  muxer_.emplace(role, now_, options_.yamux);
-  if (!leftover.empty()) muxer_->handle_input(now_, leftover);
+  auto muxer = std::make_unique<YamuxMuxer>(role, now_, options_.yamux);
+  yamux_ = muxer.get();
+  muxer_ = std::move(muxer);
+  if (!leftover.empty()) yamux_->handle_input(now_, leftover);
   pump_muxer();
 }
 
@@ -184,12 +197,12 @@ void Connection::send_plaintext(ByteView plaintext) {
   if (!encrypted) fail(ConnectionErrc::security_handshake, "transport: " + encrypted.error().detail);
 }
 
-// Moves Yamux output through Noise and turns Yamux events into ours.
+// Moves Yamux output through Noise and turns muxer events into ours.
 void Connection::pump_muxer() {
   if (!muxer_) return;
   while (stage_ != Stage::closed) {
-    while (transmit_.size() < options_.transmit_bytes_max) {
-      auto out = muxer_->poll_transmit();
+    while (yamux_ && transmit_.size() < options_.transmit_bytes_max) {
+      auto out = yamux_->poll_transmit();
       if (!out) break;
       send_plaintext(*out);
     }
@@ -198,7 +211,7 @@ void Connection::pump_muxer() {
     std::visit(
         [this](auto&& e) {
           using E = std::decay_t<decltype(e)>;
-          if constexpr (std::is_same_v<E, yamux::StreamIncoming>) {
+          if constexpr (std::is_same_v<E, muxer_event::StreamIncoming>) {
             auto id = muxer_->accept_stream();
             if (!id) return;
             auto listener = multistream::Listener::create(options_.inbound_protocols);
@@ -212,7 +225,7 @@ void Connection::pump_muxer() {
             stream.deadline = now_ + options_.stream_negotiation_timeout;
             streams_.emplace(*id, std::move(stream));
             pump_stream_negotiation(*id, streams_.at(*id));
-          } else if constexpr (std::is_same_v<E, yamux::StreamReadable>) {
+          } else if constexpr (std::is_same_v<E, muxer_event::StreamReadable>) {
             auto found = streams_.find(e.stream);
             if (found == streams_.end()) return;
             if (found->second.ready) {
@@ -220,13 +233,14 @@ void Connection::pump_muxer() {
             } else {
               pump_stream_negotiation(e.stream, found->second);
             }
-          } else if constexpr (std::is_same_v<E, yamux::StreamWritable>) {
+          } else if constexpr (std::is_same_v<E, muxer_event::StreamWritable>) {
             auto found = streams_.find(e.stream);
             if (found == streams_.end()) return;
             flush_stream_pending(e.stream, found->second);
             if (found->second.ready) events_.push_back(event::StreamWritable{e.stream});
-          } else if constexpr (std::is_same_v<E, yamux::StreamReset> || std::is_same_v<E, yamux::StreamClosed>) {
-            constexpr bool kReset = std::is_same_v<E, yamux::StreamReset>;
+          } else if constexpr (std::is_same_v<E, muxer_event::StreamReset> ||
+                               std::is_same_v<E, muxer_event::StreamClosed>) {
+            constexpr bool kReset = std::is_same_v<E, muxer_event::StreamReset>;
             auto found = streams_.find(e.stream);
             if (found == streams_.end()) return;
             if (!kReset && found->second.ready && !found->second.prefix.empty()) {
@@ -240,19 +254,12 @@ void Connection::pump_muxer() {
                                                     kReset ? "reset by the peer" : "closed by the peer"});
             }
             streams_.erase(found);
-          } else if constexpr (std::is_same_v<E, yamux::PingRtt>) {
+          } else if constexpr (std::is_same_v<E, muxer_event::Rtt>) {
             events_.push_back(event::Rtt{e.rtt});
-          } else if constexpr (std::is_same_v<E, yamux::GoAwayReceived>) {
-            // Existing streams finish; SessionClosed follows when they have.
-          } else if constexpr (std::is_same_v<E, yamux::SessionClosed>) {
-            auto code = e.error.code;
-            if (code == yamux::Errc::transport_closed) {
-              fail(ConnectionErrc::transport_closed, "the connection was closed");
-            } else if (code == yamux::Errc::closed_locally) {
-              fail(ConnectionErrc::closed_locally, "closed locally");
-            } else {
-              fail(ConnectionErrc::muxer, std::string(yamux::to_string(code)) + ": " + e.error.detail);
-            }
+          } else if constexpr (std::is_same_v<E, muxer_event::GoAway>) {
+            // Existing streams finish; Closed follows when they have.
+          } else if constexpr (std::is_same_v<E, muxer_event::Closed>) {
+            fail(e.error.code, e.error.detail);
           }
         },
         *next);
@@ -264,7 +271,7 @@ void Connection::pump_stream_negotiation(StreamId id, Stream& stream) {
   for (;;) {
     auto chunk = muxer_->read(id, kNegotiationReadBytes);
     if (!chunk) {
-      fail_stream(id, stream, "read failed: " + chunk.error().detail);
+      fail_stream(id, stream, "read failed: " + chunk.error().text);
       return;
     }
     if (!chunk->data.empty()) {
@@ -285,7 +292,7 @@ void Connection::pump_stream_negotiation(StreamId id, Stream& stream) {
         stream.listener.reset();
         events_.push_back(event::StreamReady{id, stream.protocol, stream.direction, stream.tag});
         // Data or the end of the stream may already wait behind the negotiation.
-        auto info = muxer_->stream_info(id);
+        auto info = muxer_->stream_state(id);
         if (!stream.prefix.empty() || stream.remote_finished || (info && (info->buffered > 0 || info->remote_fin))) {
           events_.push_back(event::StreamReadable{id});
         }
@@ -323,7 +330,7 @@ Result<void> Connection::open_stream(Instant now, std::string protocol, StreamTa
   auto dialer = multistream::Dialer::create({protocol});
   if (!dialer) return taho::fail("bad protocol id '" + protocol + "': " + dialer.error().detail);
   auto id = muxer_->open_stream();
-  if (!id) return taho::fail("cannot open a stream: " + id.error().detail);
+  if (!id) return taho::fail("cannot open a stream: " + id.error().text);
   Stream stream;
   stream.direction = Direction::outbound;
   stream.tag = tag;
@@ -341,7 +348,7 @@ Result<std::size_t> Connection::write(StreamId id, ByteView bytes) {
   auto found = streams_.find(id);
   if (found == streams_.end() || !found->second.ready || found->second.muxer_gone) return taho::fail("no such stream");
   auto written = muxer_->write(id, bytes);
-  if (!written) return taho::fail(written.error().detail);
+  if (!written) return taho::fail(written.error().text);
   pump_muxer();
   return *written;
 }
@@ -370,7 +377,7 @@ Result<StreamRead> Connection::read(StreamId id, std::size_t bytes_max) {
   }
   if (bytes_max == 0) return result;
   auto chunk = muxer_->read(id, bytes_max);
-  if (!chunk) return taho::fail(chunk.error().detail);
+  if (!chunk) return taho::fail(chunk.error().text);
   append(result.data, chunk->data);
   result.finished = chunk->finished;
   pump_muxer();
@@ -382,7 +389,7 @@ Result<void> Connection::close_write(StreamId id) {
   if (found == streams_.end()) return taho::fail("no such stream");
   if (found->second.muxer_gone) return {};
   auto closed = muxer_->close_write(id);
-  if (!closed) return taho::fail(closed.error().detail);
+  if (!closed) return taho::fail(closed.error().text);
   pump_muxer();
   return {};
 }
@@ -396,7 +403,7 @@ void Connection::reset(StreamId id) {
 void Connection::close() {
   if (stage_ == Stage::closed) return;
   if (muxer_) {
-    muxer_->go_away(yamux::GoAwayCode::normal);
+    muxer_->go_away();
     pump_muxer();
   }
   fail(ConnectionErrc::closed_locally, "closed locally");
@@ -455,6 +462,56 @@ std::optional<Instant> Connection::next_timeout() const {
     if (!stream.ready && (!earliest || stream.deadline < *earliest)) earliest = stream.deadline;
   }
   return earliest;
+}
+
+}  // namespace taho::swarm
+
+namespace taho::swarm {
+
+std::optional<StreamId> Connection::handle_stream_opened(Instant now) {
+  now_ = std::max(now_, now);
+  if (!external_ || stage_ == Stage::closed) return std::nullopt;
+  auto id = external_->handle_opened();
+  pump_muxer();
+  return id;
+}
+
+void Connection::handle_stream_data(Instant now, StreamId stream, ByteView bytes) {
+  now_ = std::max(now_, now);
+  if (!external_ || stage_ == Stage::closed) return;
+  external_->handle_data(stream, bytes);
+  pump_muxer();
+}
+
+void Connection::handle_stream_end(Instant now, StreamId stream) {
+  now_ = std::max(now_, now);
+  if (!external_ || stage_ == Stage::closed) return;
+  external_->handle_end(stream);
+  pump_muxer();
+}
+
+void Connection::handle_stream_reset(Instant now, StreamId stream) {
+  now_ = std::max(now_, now);
+  if (!external_ || stage_ == Stage::closed) return;
+  external_->handle_reset(stream);
+  pump_muxer();
+}
+
+void Connection::handle_stream_sent(Instant now, StreamId stream, std::size_t bytes) {
+  now_ = std::max(now_, now);
+  if (!external_ || stage_ == Stage::closed) return;
+  external_->handle_sent(stream, bytes);
+  pump_muxer();
+}
+
+std::size_t Connection::stream_receive_room(StreamId stream) const {
+  if (!external_ || stage_ == Stage::closed) return 0;
+  return external_->receive_room(stream);
+}
+
+std::optional<StreamCommand> Connection::poll_stream_command() {
+  if (!external_) return std::nullopt;
+  return external_->poll_command();
 }
 
 }  // namespace taho::swarm

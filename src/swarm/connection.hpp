@@ -1,12 +1,17 @@
-// One libp2p connection over a byte stream (TCP, WebSocket), sans-IO: the
+// One libp2p connection, sans-IO. Over a byte stream (TCP, WebSocket): the
 // upgrade pipeline raw → multistream(/noise) → Noise XX → muxer (early via the
 // Noise extension, or multistream(/yamux/1.0.0)) → Yamux, then multistream on
 // every stream. Bytes, time and commands in; bytes, timers and events out.
+// Over a transport that secures and multiplexes by itself (QUIC): no
+// upgrade; the driver reports the transport's streams (handle_stream_*) and
+// carries out poll_stream_command(), and multistream runs on every stream
+// as above (stream_muxer.hpp).
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -22,6 +27,9 @@
 #include "proto/multistream/listener.hpp"
 #include "proto/noise/handshake.hpp"
 #include "proto/yamux/session.hpp"
+#include "swarm/external_muxer.hpp"
+#include "swarm/stream_muxer.hpp"
+#include "swarm/yamux_muxer.hpp"
 
 namespace taho::swarm {
 
@@ -30,7 +38,7 @@ inline constexpr const char* kYamuxProtocol = "/yamux/1.0.0";
 
 enum class Direction { inbound, outbound };
 
-using StreamId = yamux::StreamId;
+static_assert(std::is_same_v<StreamId, yamux::StreamId>);
 using StreamTag = std::uint64_t;  // the opener's label for an outbound stream
 
 struct ConnectionOptions {
@@ -51,24 +59,14 @@ struct ConnectionOptions {
   // into it; the driver drains it with poll_transmit().
   std::size_t transmit_bytes_max = 4 * 1024 * 1024;
   yamux::Options yamux;
+  // Stream buffers of connections multiplexed by their transport (QUIC).
+  ExternalMuxerOptions muxed_streams;
 };
-
-enum class ConnectionErrc {
-  security_negotiation,  // multistream for /noise failed
-  security_handshake,    // the Noise handshake failed (bad signature, wrong peer, decrypt failure)
-  muxer_negotiation,     // no common muxer
-  muxer,                 // the Yamux session ended with an error
-  upgrade_timeout,       // the upgrade did not finish in time
-  transport_closed,      // the byte stream ended
-  closed_locally,        // close() was called
-};
-using ConnectionError = Error<ConnectionErrc>;
-std::string_view to_string(ConnectionErrc code);
 
 namespace event {
 struct Established {
   PeerId peer;
-  Bytes public_key;          // libp2p PublicKey protobuf, authenticated by Noise
+  Bytes public_key;          // libp2p PublicKey protobuf, authenticated by Noise (empty for QUIC)
   bool early_muxer = false;  // the muxer came from the Noise extension
 };
 // A stream whose protocol is agreed: data may flow.
@@ -103,6 +101,21 @@ struct StreamRead {
 class Connection {
  public:
   Connection(Instant now, ConnectionOptions options, crypto::CryptoSuite& suite, Rng& rng);
+  // A connection its transport already secured (proving `remote`) and
+  // multiplexes: Established is the first event.
+  Connection(Instant now, ConnectionOptions options, const PeerId& remote, crypto::CryptoSuite& suite, Rng& rng);
+
+  // ---- input of transport-multiplexed connections (no-ops on the others)
+  // The peer opened a stream: its id here, or nullopt (refused: reset it).
+  std::optional<StreamId> handle_stream_opened(Instant now);
+  void handle_stream_data(Instant now, StreamId stream, ByteView bytes);
+  void handle_stream_end(Instant now, StreamId stream);
+  void handle_stream_reset(Instant now, StreamId stream);
+  void handle_stream_sent(Instant now, StreamId stream, std::size_t bytes);
+  // Bytes the stream takes now; the driver reads no more than this.
+  std::size_t stream_receive_room(StreamId stream) const;
+  std::optional<StreamCommand> poll_stream_command();
+  bool is_transport_muxed() const { return external_ != nullptr; }
 
   // ---- input
   void handle_input(Instant now, ByteView bytes);
@@ -173,7 +186,9 @@ class Connection {
   std::optional<noise::Session> secure_;
   std::optional<multistream::Dialer> muxer_dialer_;
   std::optional<multistream::Listener> muxer_listener_;
-  std::optional<yamux::Session> muxer_;
+  std::unique_ptr<StreamMuxer> muxer_;
+  YamuxMuxer* yamux_ = nullptr;        // muxer_, when it is Yamux (bytes go through Noise)
+  ExternalMuxer* external_ = nullptr;  // muxer_, when the transport multiplexes
   std::optional<PeerId> remote_peer_;
 
   std::unordered_map<StreamId, Stream> streams_;

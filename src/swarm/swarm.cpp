@@ -57,6 +57,88 @@ bool Swarm::add_connection(Instant now, ConnectionId id, Direction direction, co
   return true;
 }
 
+bool Swarm::add_muxed_connection(Instant now, ConnectionId id, Direction direction, const Multiaddr& local_addr,
+                                 const Multiaddr& remote_addr, const PeerId& remote_peer) {
+  if (connections_.size() >= options_.connections_max || connections_.contains(id)) {
+    ++refused_connections_;
+    events_.push_back(swarm_event::ConnectionFailed{id, "connection limit reached (connections_max)"});
+    return false;
+  }
+  ConnectionOptions connection_options = options_.connection;
+  connection_options.direction = direction;
+  connection_options.identity = options_.identity;
+  connection_options.expected_peer = remote_peer;
+  connection_options.inbound_protocols = protocols_;
+  connections_.emplace(id, ConnState{id, Connection(now, std::move(connection_options), remote_peer, suite_, rng_),
+                                     direction, local_addr, remote_addr, std::nullopt, {}, {}, false});
+  pump(now, id);
+  return true;
+}
+
+std::optional<StreamId> Swarm::handle_stream_opened(Instant now, ConnectionId id) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return std::nullopt;
+  auto stream = found->second.connection.handle_stream_opened(now);
+  pump(now, id);
+  return stream;
+}
+
+void Swarm::handle_stream_data(Instant now, ConnectionId id, StreamId stream, ByteView bytes) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  found->second.connection.handle_stream_data(now, stream, bytes);
+  pump(now, id);
+}
+
+void Swarm::handle_stream_end(Instant now, ConnectionId id, StreamId stream) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  found->second.connection.handle_stream_end(now, stream);
+  pump(now, id);
+}
+
+void Swarm::handle_stream_reset(Instant now, ConnectionId id, StreamId stream) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  found->second.connection.handle_stream_reset(now, stream);
+  pump(now, id);
+}
+
+void Swarm::handle_stream_sent(Instant now, ConnectionId id, StreamId stream, std::size_t bytes) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  found->second.connection.handle_stream_sent(now, stream, bytes);
+  pump(now, id);
+}
+
+std::size_t Swarm::stream_receive_room(ConnectionId id, StreamId stream) const {
+  auto found = connections_.find(id);
+  return found == connections_.end() ? 0 : found->second.connection.stream_receive_room(stream);
+}
+
+void Swarm::drain_stream_commands(ConnState& state) {
+  while (auto command = state.connection.poll_stream_command()) {
+    const ConnectionId id = state.id;
+    std::visit(
+        [&](auto&& c) {
+          using C = std::decay_t<decltype(c)>;
+          if constexpr (std::is_same_v<C, stream_command::Open>) {
+            outputs_.push_back(swarm_output::OpenStream{id, c.stream});
+          } else if constexpr (std::is_same_v<C, stream_command::Write>) {
+            outputs_.push_back(swarm_output::StreamWrite{id, c.stream, std::move(c.bytes)});
+          } else if constexpr (std::is_same_v<C, stream_command::CloseWrite>) {
+            outputs_.push_back(swarm_output::StreamCloseWrite{id, c.stream});
+          } else if constexpr (std::is_same_v<C, stream_command::Reset>) {
+            outputs_.push_back(swarm_output::StreamReset{id, c.stream});
+          } else {
+            static_assert(std::is_same_v<C, stream_command::ResumeReading>);
+            outputs_.push_back(swarm_output::StreamResumeReading{id, c.stream});
+          }
+        },
+        *command);
+  }
+}
+
 void Swarm::handle_input(Instant now, ConnectionId id, ByteView bytes) {
   auto found = connections_.find(id);
   if (found == connections_.end()) return;
@@ -67,6 +149,11 @@ void Swarm::handle_input(Instant now, ConnectionId id, ByteView bytes) {
 void Swarm::handle_closed(Instant now, ConnectionId id, const std::string& reason) {
   auto found = connections_.find(id);
   if (found == connections_.end()) return;
+  if (found->second.connection.is_transport_muxed()) {
+    // The transport's reason ("idle timeout", "closed by peer: ...") says more than ours would.
+    remove_connection(id, reason);
+    return;
+  }
   found->second.connection.handle_transport_closed(now);
   // Drain what the connection reports, then forget it whatever it said.
   pump(now, id);
@@ -112,17 +199,33 @@ void Swarm::handle_timeout(Instant now) {
 void Swarm::ping(Instant now, const PeerId& peer, RequestId request) {
   for (auto& [id, state] : connections_) {
     if (state.peer != peer || !state.connection.is_established()) continue;
-    StreamTag tag = next_tag_++;
-    state.pending[tag] = PendingStream{Purpose::ping, request};
-    if (auto opened = state.connection.open_stream(now, std::string(ping::protocol_id), tag); !opened) {
-      state.pending.erase(tag);
-      ping_failed(peer, request, opened.error().text);
-      return;
-    }
-    pump(now, id);
+    start_ping(now, state, request);
     return;
   }
   ping_failed(peer, request, "not connected to " + peer.to_string());
+}
+
+void Swarm::ping_connection(Instant now, ConnectionId connection, RequestId request) {
+  auto found = connections_.find(connection);
+  if (found == connections_.end() || !found->second.peer || !found->second.connection.is_established()) {
+    events_.push_back(swarm_event::PingResult{request, local_peer_, std::nullopt,
+                                              "no established connection " + std::to_string(connection), connection});
+    return;
+  }
+  start_ping(now, found->second, request);
+}
+
+void Swarm::start_ping(Instant now, ConnState& state, RequestId request) {
+  const PeerId peer = *state.peer;
+  const ConnectionId id = state.id;
+  StreamTag tag = next_tag_++;
+  state.pending[tag] = PendingStream{Purpose::ping, request};
+  if (auto opened = state.connection.open_stream(now, std::string(ping::protocol_id), tag); !opened) {
+    state.pending.erase(tag);
+    events_.push_back(swarm_event::PingResult{request, peer, std::nullopt, opened.error().text, id});
+    return;
+  }
+  pump(now, id);
 }
 
 void Swarm::disconnect(const PeerId& peer) {
@@ -140,11 +243,12 @@ void Swarm::close_connection(ConnectionId id, const std::string& reason) {
   state.connection.close();
   // Flush the GoAway before asking the driver to close.
   while (auto bytes = state.connection.poll_transmit()) outputs_.push_back(swarm_output::Transmit{id, std::move(*bytes)});
+  drain_stream_commands(state);
   remove_connection(id, reason);
 }
 
 void Swarm::ping_failed(const PeerId& peer, RequestId request, std::string error) {
-  events_.push_back(swarm_event::PingResult{request, peer, std::nullopt, std::move(error)});
+  events_.push_back(swarm_event::PingResult{request, peer, std::nullopt, std::move(error), std::nullopt});
 }
 
 void Swarm::pump(Instant now, ConnectionId id) {
@@ -162,6 +266,9 @@ void Swarm::pump(Instant now, ConnectionId id) {
       progressed = true;
       outputs_.push_back(swarm_output::Transmit{id, std::move(*bytes)});
     }
+    const std::size_t before = outputs_.size();
+    drain_stream_commands(state);
+    progressed |= outputs_.size() != before;
     if (!progressed) return;
   }
 }
@@ -375,7 +482,7 @@ void Swarm::drive_handler(Instant now, ConnState& state, StreamId stream, bool f
       if (auto* pong = std::get_if<ping::Pong>(&*outcome)) {
         if (state.peer) {
           if (auto* info = peerstore_.find(*state.peer)) info->rtt = pong->rtt;
-          events_.push_back(swarm_event::PingResult{request, *state.peer, pong->rtt, {}});
+          events_.push_back(swarm_event::PingResult{request, *state.peer, pong->rtt, {}, state.id});
         }
         (void)state.connection.close_write(stream);
       } else if (auto* failed = std::get_if<ping::Failed>(&*outcome)) {
@@ -507,7 +614,8 @@ std::vector<ConnectionSummary> Swarm::connections() const {
       if (const auto* info = peerstore_.find(*state.peer); info && info->rtt) rtt = info->rtt;
     }
     all.push_back(ConnectionSummary{id, state.peer, state.direction, state.remote_addr,
-                                    state.connection.is_established(), rtt, state.connection.stream_count()});
+                                    state.connection.is_established(), rtt, state.connection.stream_count(),
+                                    state.connection.is_transport_muxed()});
   }
   return all;
 }

@@ -3,6 +3,13 @@
 // sans-IO: the driver reports connections and bytes, and carries out what
 // poll_output() asks (send bytes, close a connection). Runs unchanged on real
 // sockets and in the simulated network.
+//
+// Two kinds of connection: byte streams (TCP, WebSocket: add_connection,
+// handle_input, Transmit) that the swarm secures and multiplexes itself, and
+// connections their transport already secured and multiplexes (QUIC:
+// add_muxed_connection, handle_stream_*, and the OpenStream / StreamWrite /
+// StreamCloseWrite / StreamReset / StreamResumeReading outputs). Identify,
+// ping and the protocol router work the same over both.
 #pragma once
 
 #include <cstdint>
@@ -66,6 +73,7 @@ struct PingResult {
   PeerId peer;
   std::optional<Duration> rtt;  // set on success
   std::string error;            // set on failure
+  std::optional<ConnectionId> connection;  // the connection it ran on, once one was chosen
 };
 // Streams of registered protocols (the router). Inbound ones carry request 0.
 struct StreamOpened {
@@ -101,8 +109,18 @@ struct Transmit {
 struct Close {
   ConnectionId connection;
 };
+// For transport-multiplexed connections: what to do with the transport's
+// streams, in order. `stream` is the swarm's id (OpenStream names a new one).
+struct OpenStream { ConnectionId connection; StreamId stream; };
+struct StreamWrite { ConnectionId connection; StreamId stream; Bytes bytes; };
+struct StreamCloseWrite { ConnectionId connection; StreamId stream; };
+struct StreamReset { ConnectionId connection; StreamId stream; };
+// The stream had no room and has some again: read from the transport.
+struct StreamResumeReading { ConnectionId connection; StreamId stream; };
 }  // namespace swarm_output
-using SwarmOutput = std::variant<swarm_output::Transmit, swarm_output::Close>;
+using SwarmOutput = std::variant<swarm_output::Transmit, swarm_output::Close, swarm_output::OpenStream,
+                                 swarm_output::StreamWrite, swarm_output::StreamCloseWrite,
+                                 swarm_output::StreamReset, swarm_output::StreamResumeReading>;
 
 // A connection as `taho peers` shows it.
 struct ConnectionSummary {
@@ -113,6 +131,7 @@ struct ConnectionSummary {
   bool established;
   std::optional<Duration> rtt;
   std::size_t streams;
+  bool transport_muxed = false;  // QUIC: secured and multiplexed by the transport
 };
 
 class Swarm {
@@ -127,9 +146,26 @@ class Swarm {
   void handle_closed(Instant now, ConnectionId id, const std::string& reason);
   void handle_timeout(Instant now);
 
+  // A connection its transport secured (the handshake proved `remote_peer`)
+  // and multiplexes. Established at once. Refused (false) like add_connection.
+  bool add_muxed_connection(Instant now, ConnectionId id, Direction direction, const Multiaddr& local_addr,
+                            const Multiaddr& remote_addr, const PeerId& remote_peer);
+  // Its streams: the peer opened one (returns its id here; nullopt: refused,
+  // reset it), bytes arrived (at most stream_receive_room), the peer
+  // finished or reset it, the transport took `bytes` of StreamWrite output.
+  std::optional<StreamId> handle_stream_opened(Instant now, ConnectionId id);
+  void handle_stream_data(Instant now, ConnectionId id, StreamId stream, ByteView bytes);
+  void handle_stream_end(Instant now, ConnectionId id, StreamId stream);
+  void handle_stream_reset(Instant now, ConnectionId id, StreamId stream);
+  void handle_stream_sent(Instant now, ConnectionId id, StreamId stream, std::size_t bytes);
+  std::size_t stream_receive_room(ConnectionId id, StreamId stream) const;
+
   // ---- commands
   // Pings the peer over an established connection; PingResult follows.
   void ping(Instant now, const PeerId& peer, RequestId request);
+  // Pings over one given connection (e.g. to measure one transport);
+  // PingResult follows (naming our own peer id if the connection is unknown).
+  void ping_connection(Instant now, ConnectionId connection, RequestId request);
   void disconnect(const PeerId& peer);
   // Closes one connection (GoAway first); PeerDisconnected follows if it was established.
   void close_connection(ConnectionId id, const std::string& reason);
@@ -187,6 +223,8 @@ class Swarm {
   };
 
   void pump(Instant now, ConnectionId id);
+  void start_ping(Instant now, ConnState& state, RequestId request);
+  void drain_stream_commands(ConnState& state);
   void on_event(Instant now, ConnectionId id, ConnState& state, ConnectionEvent& event);
   void on_stream_ready(Instant now, ConnState& state, const event::StreamReady& ready);
   void on_readable(Instant now, ConnState& state, StreamId stream);

@@ -5,75 +5,13 @@ node reconnects from its persisted peerstore, events travel over gossipsub
 and provider records over the DHT."""
 import json
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 import warnings
 
-from taho_harness import TAHO, clean_env
-
-
-class Node:
-    """One daemon in its own TAHO_HOME."""
-
-    def __init__(self, test, name, extra_env=None):
-        self.test = test
-        self.home = tempfile.mkdtemp(prefix="taho-mesh-%s-" % name)
-        test.addCleanup(shutil.rmtree, self.home, True)
-        self.env = clean_env(self.home)
-        self.env.update(extra_env or {})
-        self.process = None
-        self.peer_id = None
-        self.addr = None
-
-    def start(self, *extra):
-        self.process = subprocess.Popen([TAHO, "daemon", "--api-listen", "127.0.0.1:0", "--listen",
-                                         "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--json", *extra],
-                                        env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.test.addCleanup(self.kill)
-        line = self.process.stdout.readline()
-        if not line:
-            self.test.fail("daemon did not start: " + self.process.stderr.read())
-        self.peer_id = json.loads(line)["peer_id"]
-        self.addr = json.loads(self.run("id", "--json").stdout)["addrs"][0]
-        return self
-
-    def stop(self, sig=signal.SIGTERM):
-        self.process.send_signal(sig)
-        self.process.wait(timeout=15)
-        self.process.stdout.close()
-        self.process.stderr.close()
-
-    def kill(self):
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-            self.process.stdout.close()
-            self.process.stderr.close()
-
-    def run(self, *args, timeout=60, check=True):
-        result = subprocess.run([TAHO, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
-        if check and result.returncode != 0:
-            self.test.fail("taho %s failed (%d): %s" % (" ".join(args), result.returncode, result.stderr))
-        return result
-
-    def peers(self):
-        return json.loads(self.run("peers", "--json").stdout)
-
-    def peer_ids(self):
-        return {row["peer_id"] for row in self.peers()}
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return time.monotonic()
-        time.sleep(0.2)
-    raise AssertionError("not within %ss: %s" % (timeout, what))
+from taho_harness import TAHO, Node, wait_for
 
 
 class MeshTest(unittest.TestCase):

@@ -101,3 +101,83 @@ class TahoTestCase(unittest.TestCase):
             process.kill()
             self.fail("daemon did not stop within %ss of signal %s" % (timeout, sig))
         return process.returncode
+
+
+class Node:
+    """One daemon in its own TAHO_HOME, for tests of several daemons."""
+
+    def __init__(self, test, name, extra_env=None):
+        self.test = test
+        self.home = tempfile.mkdtemp(prefix="taho-node-%s-" % name)
+        test.addCleanup(shutil.rmtree, self.home, True)
+        self.env = clean_env(self.home)
+        self.env.update(extra_env or {})
+        self.process = None
+        self.peer_id = None
+        self.addr = None
+
+    def start(self, *extra):
+        self.process = subprocess.Popen([TAHO, "daemon", "--api-listen", "127.0.0.1:0", "--listen",
+                                         "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--json", *extra],
+                                        env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.test.addCleanup(self.kill)
+        line = self.process.stdout.readline()
+        if not line:
+            self.test.fail("daemon did not start: " + self.process.stderr.read())
+        self.peer_id = json.loads(line)["peer_id"]
+        self.addr = json.loads(self.run("id", "--json").stdout)["addrs"][0]
+        return self
+
+    def stop(self, sig=signal.SIGTERM):
+        self.process.send_signal(sig)
+        self.process.wait(timeout=15)
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+            self.process.stdout.close()
+            self.process.stderr.close()
+
+    def run(self, *args, timeout=60, check=True):
+        result = subprocess.run([TAHO, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            self.test.fail("taho %s failed (%d): %s" % (" ".join(args), result.returncode, result.stderr))
+        return result
+
+    def peers(self):
+        return json.loads(self.run("peers", "--json").stdout)
+
+    def peer_ids(self):
+        return {row["peer_id"] for row in self.peers()}
+
+    def api_base(self):
+        with open(os.path.join(self.home, "api.addr")) as f:
+            return "http://" + f.read().strip()
+
+    def api_token(self):
+        with open(os.path.join(self.home, "api.token")) as f:
+            return f.read().strip()
+
+    def api_request(self, method, path, headers=None, data=None, timeout=60):
+        """(status, headers, body bytes) of one API call; HTTP errors are answers too."""
+        request = urllib.request.Request(self.api_base() + path, method=method, data=data)
+        request.add_header("Authorization", "Bearer " + self.api_token())
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return time.monotonic()
+        time.sleep(0.2)
+    raise AssertionError("not within %ss: %s" % (timeout, what))

@@ -146,8 +146,11 @@ Expected<Store, StoreError> Store::open(StoreOptions options) {
   if (ec) return unexpected(io_error("create " + (root / "objects").string(), ec));
   fs::create_directories(root / "tmp", ec);
   if (ec) return unexpected(io_error("create " + (root / "tmp").string(), ec));
+  fs::create_directories(root / "partial", ec);
+  if (ec) return unexpected(io_error("create " + (root / "partial").string(), ec));
   clean_temp(root / "tmp");
   store.shared_->stored_bytes = count_stored_bytes(root / "objects");
+  store.clean_partials();
   return store;
 }
 
@@ -156,10 +159,20 @@ fs::path Store::object_dir(const ContentId& id) const {
   return options_.root / "objects" / hex.substr(0, 2) / hex;
 }
 
+fs::path Store::partial_dir(const ContentId& id) const { return options_.root / "partial" / id.hex(); }
+
+Expected<void, StoreError> Store::discard_dir(const fs::path& dir) const {
+  const fs::path trash = options_.root / "tmp" / (random_name() + kTrashSuffix);
+  if (::rename(dir.c_str(), trash.c_str()) != 0) return unexpected(os_error(errno, "remove " + dir.string()));
+  std::error_code ec;
+  fs::remove_all(trash, ec);  // a failure leaves trash that the next open removes
+  return {};
+}
+
 Expected<void, StoreError> Store::check_room(std::uint64_t size) const {
   const std::uint64_t needed = object_bytes(size);
   if (options_.store_bytes_max) {
-    const std::uint64_t used = stored_bytes();
+    const std::uint64_t used = stored_bytes() + partial_reserved_bytes();
     if (used + needed > *options_.store_bytes_max) {
       return unexpected(StoreError{
           StoreErrc::store_full, "the content store is full: storing " + human_bytes(needed) + " more would pass " +
@@ -239,6 +252,33 @@ Expected<PutResult, StoreError> Store::hash_temp_and_commit(TempObject& temp, st
   auto root = hash_bytes(mapped->bytes(), {.outboard_fd = temp.outboard.get()}, hash_options, progress);
   if (!root) return unexpected(root.error());
   return commit(temp, ContentId(*root), size);
+}
+
+Expected<PutResult, StoreError> Store::adopt_file(const fs::path& path, UniqueFd& fd, const ContentId& id,
+                                                  std::uint64_t size) {
+  auto temp = create_temp();
+  if (!temp) return unexpected(temp.error());
+  {
+    auto mapped = MappedFile::open(path);
+    if (!mapped) return unexpected(StoreError{StoreErrc::io, mapped.error().text});
+    if (mapped->bytes().size() != size) {
+      return unexpected(StoreError{StoreErrc::id_mismatch, path.string() + " is " + std::to_string(mapped->bytes().size()) +
+                                                               " bytes long, not " + std::to_string(size)});
+    }
+    const ParallelHashOptions hash_options{options_.hash_threads};
+    auto root = hash_bytes(mapped->bytes(), {.outboard_fd = temp->outboard.get()}, hash_options, {});
+    if (!root) return unexpected(root.error());
+    if (*root != id.hash()) {
+      return unexpected(StoreError{StoreErrc::id_mismatch, path.string() + " hashes to " + to_hex(*root) + ", not " +
+                                                               id.to_string()});
+    }
+  }
+  // In place of the temp object's empty data file; then in like any object.
+  if (::rename(path.c_str(), (temp->dir / kDataName).c_str()) != 0) {
+    return unexpected(os_error(errno, "move " + path.string() + " into the store"));
+  }
+  temp->data = std::move(fd);
+  return commit(*temp, id, size);
 }
 
 Expected<PutResult, StoreError> Store::put_from_fd(int fd, std::uint64_t size, const ProgressFn& progress) {
@@ -328,13 +368,16 @@ bool Store::contains(const ContentId& id) const {
 
 Expected<ObjectInfo, StoreError> Store::stat(const ContentId& id) const {
   const fs::path data = object_dir(id) / kDataName;
-  std::error_code ec;
-  const auto size = fs::file_size(data, ec);
-  if (ec == std::errc::no_such_file_or_directory) {
-    return unexpected(StoreError{StoreErrc::not_found, id.to_string() + " is not in the content store"});
+  struct stat info {};
+  if (::stat(data.c_str(), &info) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return unexpected(StoreError{StoreErrc::not_found, id.to_string() + " is not in the content store"});
+    }
+    return unexpected(os_error(errno, "stat " + data.string()));
   }
-  if (ec) return unexpected(io_error("stat " + data.string(), ec));
-  return ObjectInfo{id, size, data};
+  std::error_code ec;
+  const auto modified = fs::last_write_time(data, ec);
+  return ObjectInfo{id, static_cast<std::uint64_t>(info.st_size), data, ec ? fs::file_time_type{} : modified};
 }
 
 Expected<std::vector<ObjectInfo>, StoreError> Store::list() const {
@@ -359,12 +402,7 @@ Expected<void, StoreError> Store::remove(const ContentId& id) {
   auto info = stat(id);
   if (!info) return unexpected(info.error());
   // Out of sight atomically first, then deleted; a crash leaves only trash in tmp/.
-  const fs::path trash = options_.root / "tmp" / (random_name() + kTrashSuffix);
-  if (::rename(object_dir(id).c_str(), trash.c_str()) != 0) {
-    return unexpected(os_error(errno, "remove " + object_dir(id).string()));
-  }
-  std::error_code ec;
-  fs::remove_all(trash, ec);
+  if (auto discarded = discard_dir(object_dir(id)); !discarded) return unexpected(discarded.error());
   shared_->cache.erase(id);
   const std::uint64_t bytes = object_bytes(info->size);
   shared_->stored_bytes -= std::min(bytes, shared_->stored_bytes.load());
@@ -520,77 +558,6 @@ Expected<void, StoreError> Store::write_to(const ContentId& id, int fd, bool ver
     remaining -= static_cast<std::uint64_t>(sent);
   }
   return {};
-}
-
-// --- Import ---
-
-struct Import::State {
-  Store* store = nullptr;
-  Store::TempObject temp;
-  ContentId id;
-  std::uint64_t size = 0;
-  std::vector<bool> received;
-};
-
-Import::Import(std::unique_ptr<State> state) : state_(std::move(state)) {
-  missing_ = state_->received.size();
-}
-Import::Import(Import&&) noexcept = default;
-Import& Import::operator=(Import&&) noexcept = default;
-Import::~Import() = default;
-
-Expected<Import, StoreError> Store::begin_import(const ContentId& id, std::uint64_t size) {
-  if (size > kContentBytesMax) return unexpected(StoreError{StoreErrc::bad_request, "content above 1 PiB"});
-  if (auto room = check_room(size); !room) return unexpected(room.error());
-  auto temp = create_temp();
-  if (!temp) return unexpected(temp.error());
-  if (::ftruncate(temp->data.get(), static_cast<off_t>(size)) != 0) {
-    return unexpected(os_error(errno, "size the import of " + id.to_string()));
-  }
-  auto state = std::make_unique<Import::State>();
-  state->store = this;
-  state->temp = std::move(*temp);
-  state->id = id;
-  state->size = size;
-  state->received.assign(group_count(size), false);
-  return Import(std::move(state));
-}
-
-Expected<void, StoreError> Import::write(const VerifiedGroup& group) {
-  State& state = *state_;
-  if (group.index >= state.received.size() || group.bytes.size() != group_length(state.size, group.index)) {
-    return unexpected(StoreError{StoreErrc::bad_request, "group " + std::to_string(group.index) +
-                                                             " does not fit content of " + std::to_string(state.size) +
-                                                             " bytes"});
-  }
-  if (auto written = write_all_at(state.temp.data.get(), group.bytes, group.index * kGroupBytes); !written) {
-    return unexpected(written.error());
-  }
-  if (!state.received[group.index]) {
-    state.received[group.index] = true;
-    --missing_;
-  }
-  return {};
-}
-
-Expected<PutResult, StoreError> Import::commit() {
-  State& state = *state_;
-  if (missing_ > 0) {
-    return unexpected(StoreError{StoreErrc::bad_request, std::to_string(missing_) + " groups of " +
-                                                             state.id.to_string() + " not received yet"});
-  }
-  // The groups were verified on arrival; hashing the whole again also checks
-  // our own writes before the object becomes visible.
-  auto mapped = MappedFile::open(state.temp.dir / kDataName);
-  if (!mapped) return unexpected(StoreError{StoreErrc::io, mapped.error().text});
-  const ParallelHashOptions hash_options{state.store->options_.hash_threads};
-  auto root = hash_bytes(mapped->bytes(), {.outboard_fd = state.temp.outboard.get()}, hash_options, {});
-  if (!root) return unexpected(root.error());
-  if (*root != state.id.hash()) {
-    return unexpected(StoreError{StoreErrc::id_mismatch, "imported bytes hash to " + to_hex(*root) + ", not " +
-                                                             state.id.to_string()});
-  }
-  return state.store->commit(state.temp, state.id, state.size);
 }
 
 }  // namespace taho::content

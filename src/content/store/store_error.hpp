@@ -17,6 +17,8 @@ enum class StoreErrc {
   corrupt,          // stored bytes or outboard do not match the id
   bad_request,      // a range the store does not serve (unaligned, too large)
   id_mismatch,      // imported data does not hash to the id it was announced as
+  in_use,           // a partial download is held open by another fetch (flock)
+  not_verified,     // bytes of a partial download that are not written and verified yet
 };
 using StoreError = Error<StoreErrc>;
 

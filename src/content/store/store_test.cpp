@@ -305,43 +305,6 @@ TEST_F(StoreTest, CacheStaysWithinItsBound) {
   EXPECT_GT(store.cache().bytes_used(), 0u);
 }
 
-// Serving ranges from one store and importing them, verified, into another:
-// what a fetch over the network does.
-TEST_F(StoreTest, ImportsVerifiedRangesFromAnotherStore) {
-  auto source = open_store();
-  const auto bytes = random_bytes(40 * kGroupBytes + 99, 14);
-  auto put = source.put_bytes(bytes);
-  ASSERT_TRUE(put);
-
-  StoreOptions other_options;
-  other_options.root = dir_ / "other";
-  auto target = std::move(Store::open(other_options)).value();
-  auto import = target.begin_import(put->id, bytes.size());
-  ASSERT_TRUE(import) << import.error().detail;
-  // Two ranges, in reverse order; the last group arrives with both.
-  for (const ByteRange range : {ByteRange{20 * kGroupBytes, 30 * kGroupBytes}, ByteRange{0, 20 * kGroupBytes}}) {
-    auto encoded = source.encode_range(put->id, range);
-    ASSERT_TRUE(encoded) << encoded.error().detail;
-    RangeDecoder decoder(put->id.hash(), range);
-    ASSERT_TRUE(decoder.feed(*encoded));
-    ASSERT_TRUE(decoder.finish());
-    while (auto group = decoder.poll_group()) ASSERT_TRUE(import->write(*group));
-  }
-  EXPECT_EQ(import->groups_missing(), 0u);
-  auto committed = import->commit();
-  ASSERT_TRUE(committed) << committed.error().detail;
-  EXPECT_EQ(committed->id, put->id);
-  EXPECT_TRUE(target.verify(put->id));
-
-  // An import that is incomplete, or whose bytes are not the id's, is refused.
-  auto wrong = target.begin_import(ContentId(crypto::blake3::hash(as_bytes("other"))), kGroupBytes);
-  ASSERT_TRUE(wrong);
-  EXPECT_EQ(wrong->commit().error().code, StoreErrc::bad_request);
-  ASSERT_TRUE(wrong->write({0, 0, Bytes(kGroupBytes, 7)}));
-  EXPECT_EQ(wrong->commit().error().code, StoreErrc::id_mismatch);
-  EXPECT_EQ(wrong->write({1, kGroupBytes, Bytes(10)}).error().code, StoreErrc::bad_request);
-}
-
 TEST_F(StoreTest, EncodeRangeBoundsItsResponse) {
   auto store = open_store();
   auto put = store.put_bytes(random_bytes(100'000, 15));

@@ -67,4 +67,9 @@ Expected<void, StoreError> sync_fd(int fd, const char* what) {
   return {};
 }
 
+Expected<void, StoreError> sync_data(int fd, const char* what) {
+  if (::fdatasync(fd) != 0) return unexpected(os_error(errno, std::string("fdatasync ") + what));
+  return {};
+}
+
 }  // namespace taho::content

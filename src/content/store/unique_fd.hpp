@@ -46,6 +46,8 @@ Expected<std::size_t, StoreError> read_some(int fd, MutableByteView out);
 Expected<void, StoreError> write_all_at(int fd, ByteView bytes, std::uint64_t offset);
 Expected<void, StoreError> write_all(int fd, ByteView bytes);
 Expected<void, StoreError> sync_fd(int fd, const char* what);
+// fdatasync: the bytes (and what is needed to read them back), not the times.
+Expected<void, StoreError> sync_data(int fd, const char* what);
 // An errno as a StoreError: ENOSPC and EDQUOT are disk_full, the rest io.
 StoreError os_error(int error, const std::string& what);
 

@@ -125,17 +125,71 @@ def bench_perf(a, b, js_a, js_b):
     ratio_line("perf %d MiB taho->taho vs js->js TCP" % mib, taho, js, "Mbit/s", 5)
 
 
-def bench_dials(a, b, js_a, js_b):
-    plain_addr = b.addr.split("/p2p/")[0]  # no peer id: every connect dials anew
+def iperf3_udp_mbps(nbytes, rate):
+    """iperf3 -u at `rate` on loopback: (received Mbit/s, lost percent)."""
+    port = 25202
+    server = subprocess.Popen(["iperf3", "-s", "-1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            result = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-u", "-b", rate, "-l", "1400", "-w", "8M",
+                                     "-n", str(nbytes), "-J"], capture_output=True, text=True)
+            if result.returncode == 0:
+                summary = json.loads(result.stdout)["end"]["sum"]
+                received = summary["bits_per_second"] * (1 - summary["lost_percent"] / 100)
+                return received / 1e6, summary["lost_percent"]
+            time.sleep(0.1)
+        raise RuntimeError("iperf3 -u failed: " + result.stderr)
+    finally:
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a lost final datagram leaves the server waiting
+            server.kill()
+            server.wait()
+
+
+def dials_per_second(a, b, addr, count):
+    """Sequential connect + disconnect through a's API; each connect dials anew."""
     a.api("POST", "/api/v1/disconnect", {"peer": b.peer_id})
     time.sleep(0.2)
     started = time.monotonic()
-    for _ in range(DIALS):
-        a.api("POST", "/api/v1/connect", {"addr": plain_addr})
+    for _ in range(count):
+        a.api("POST", "/api/v1/connect", {"addr": addr})
         a.api("POST", "/api/v1/disconnect", {"peer": b.peer_id})
         while any(p["peer_id"] == b.peer_id for p in a.api("GET", "/api/v1/peers")["peers"]):
             time.sleep(0.001)
-    taho = DIALS / (time.monotonic() - started)
+    return count / (time.monotonic() - started)
+
+
+def bench_quic(taho):
+    """QUIC (ngtcp2 + TLS 1.3, streams muxed by QUIC) between two daemons
+    listening on QUIC only, vs iperf3 -u and vs our TCP path from this run."""
+    listen = ("--listen", "/ip4/127.0.0.1/udp/0/quic-v1")
+    a, b = Daemon(taho, "quic-a", *listen), Daemon(taho, "quic-b", *listen)
+    try:
+        quic_addr = next(x for x in b.api("GET", "/api/v1/id")["addrs"] if "/quic-v1/" in x)
+        a.api("POST", "/api/v1/connect", {"addr": quic_addr})
+        a.api("POST", "/api/v1/perf", {"peer": b.peer_id, "download_bytes": 16 << 20})  # warm up
+        quic = a.api("POST", "/api/v1/perf", {"peer": b.peer_id, "download_bytes": PERF_BYTES})["download_mbps"]
+        # iperf3 -u's reference: the highest rate that loses at most 1 %.
+        udp, udp_rate = 0.0, None
+        for rate_mbit in (250, 500, 1000, 2000, 4000, 8000):
+            received, lost = iperf3_udp_mbps(min(PERF_BYTES, 256 << 20), "%dM" % rate_mbit)
+            if lost <= 1.0 and received > udp:
+                udp, udp_rate = received, rate_mbit
+        mib = PERF_BYTES >> 20
+        ratio_line("perf %d MiB taho->taho QUIC vs iperf3 -u" % mib, quic, udp, "Mbit/s", 0.7)
+        print("  (iperf3 -u, 8 MiB socket buffers, at the best rate tried that lost <= 1 %%: %s Mbit/s)" % udp_rate)
+        quic_dials = dials_per_second(a, b, quic_addr, DIALS)  # QUIC dials need the peer id
+        print("connections/s taho->taho over QUIC (TLS 1.3 handshake): %.0f" % quic_dials, flush=True)
+        return quic
+    finally:
+        a.stop()
+        b.stop()
+
+
+def bench_dials(a, b, js_a, js_b):
+    taho = dials_per_second(a, b, b.addr.split("/p2p/")[0], DIALS)
     print("connections/s taho->taho: %.0f" % taho, flush=True)
     if js_a is None:
         print("dials: taho %.0f/s (js skipped)" % taho)
@@ -196,6 +250,7 @@ def main():
         print("loopback, %d cores; figures from this run" % os.cpu_count())
         bench_perf(a, b, js_a, js_b)
         bench_dials(a, b, js_a, js_b)
+        bench_quic(taho)
         bench_idle(taho, sys.argv[1])
     finally:
         for js in (js_a, js_b):

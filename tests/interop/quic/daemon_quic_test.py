@@ -98,6 +98,24 @@ class DaemonQuicWithJs(TahoTestCase):
         self.assertEqual(status, 200, answer)
         self.assertEqual(answer["bytes"], 64 * 16 * 1024)
 
+    def test_hundred_mebibytes_both_ways(self):
+        # /perf/1.0.0 over one QUIC stream: QUIC flow control end to end, each way.
+        bulk = 100 * 1024 * 1024
+        self.js.request({"cmd": "dial", "addr": self.quic_addr}, timeout=30)
+        self.assertEqual(self.row_for_js(wait_for_agent=False)["transport"], "quic")
+        status, answer = self.api("POST", "/api/v1/perf", {"peer": self.js.peer_id, "download_bytes": bulk})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer["download_bytes"], bulk)
+        status, answer = self.api("POST", "/api/v1/perf", {"peer": self.js.peer_id, "upload_bytes": bulk})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer["upload_bytes"], bulk)
+        answer = self.js.request({"cmd": "perf", "peer": self.peer_id, "download_bytes": bulk, "timeout_ms": 120_000},
+                                 timeout=130)
+        self.assertEqual(answer.get("download_bytes"), bulk, answer)
+        answer = self.js.request({"cmd": "perf", "peer": self.peer_id, "upload_bytes": bulk, "download_bytes": 1024,
+                                  "timeout_ms": 120_000}, timeout=130)
+        self.assertEqual(answer.get("upload_bytes"), bulk, answer)
+
     def test_connection_survives_js_connection_monitor(self):
         # js pings every connection every 10 s over a new stream and closes it on failure.
         self.js.request({"cmd": "dial", "addr": self.quic_addr}, timeout=30)

@@ -135,7 +135,9 @@ def iperf3_udp_mbps(nbytes, rate):
             result = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-u", "-b", rate, "-l", "1400", "-w", "8M",
                                      "-n", str(nbytes), "-J"], capture_output=True, text=True)
             if result.returncode == 0:
-                summary = json.loads(result.stdout)["end"]["sum"]
+                summary = json.loads(result.stdout).get("end", {}).get("sum")
+                if summary is None:  # the run ended without a receiver report
+                    return 0.0, 100.0
                 received = summary["bits_per_second"] * (1 - summary["lost_percent"] / 100)
                 return received / 1e6, summary["lost_percent"]
             time.sleep(0.1)

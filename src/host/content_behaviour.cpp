@@ -1225,6 +1225,13 @@ void ContentBehaviour::finish(Instant now, swarm::Swarm& swarm, FetchId id, Expe
   std::erase_if(dht_lookups_, [&](const auto& entry) { return entry.second == id; });
   if (fetch.partial_open) storage_->close_partial(fetch.root);
   if (result) {
+    // Peers that served verified bytes hold the content, however they were
+    // found (DHT, asking): the index learns them too.
+    for (const auto& peer : fetch.served_by) {
+      const auto candidate = fetch.candidates.find(peer);
+      if (candidate == fetch.candidates.end() || candidate->second.bad) continue;
+      index_add(fetch.root, peer, *result, candidate->second.addrs, now + options_.holder_ttl);
+    }
     ++stats_.fetches_finished;
   } else {
     ++stats_.fetches_failed;

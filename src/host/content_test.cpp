@@ -315,6 +315,10 @@ TEST(Content, HolderStoppedMidFetchTheOtherFinishes) {
   ASSERT_TRUE(finished.size) << finished.size.error().detail;
   EXPECT_EQ(*mesh.store(2).contents(root), bytes);
   EXPECT_TRUE(served_by(finished, mesh.net->peer(1)));
+  // The holder that served is in the index now, though it never announced.
+  const auto holders = mesh.host(2).content_holders(root);
+  EXPECT_TRUE(std::any_of(holders.begin(), holders.end(),
+                          [&](const HolderInfo& holder) { return holder.peer == mesh.net->peer(1); }));
 }
 
 TEST(Content, RestartedFetcherResumesWithoutDownloadingAgain) {

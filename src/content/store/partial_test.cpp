@@ -16,28 +16,15 @@
 #include <random>
 #include <thread>
 
+#include "content/store/test_files.hpp"
 #include "content/store/unique_fd.hpp"
 
 namespace taho::content {
 namespace {
 namespace fs = std::filesystem;
-
-Bytes random_bytes(std::size_t length, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  Bytes out(length);
-  for (auto& byte : out) byte = static_cast<std::uint8_t>(rng());
-  return out;
-}
-
-Bytes read_whole(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write_whole(const fs::path& path, ByteView bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
+using test::random_bytes;
+using test::read_whole;
+using test::write_whole;
 
 class PartialTest : public testing::Test {
  protected:

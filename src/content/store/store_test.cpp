@@ -11,18 +11,13 @@
 #include <random>
 #include <thread>
 
+#include "content/store/test_files.hpp"
 #include "content/store/unique_fd.hpp"
 
 namespace taho::content {
 namespace {
 namespace fs = std::filesystem;
-
-Bytes random_bytes(std::size_t length, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  Bytes out(length);
-  for (auto& byte : out) byte = static_cast<std::uint8_t>(rng());
-  return out;
-}
+using test::random_bytes;
 
 class StoreTest : public testing::Test {
  protected:

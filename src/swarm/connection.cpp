@@ -22,6 +22,10 @@ namespace {
 // Streams read in chunks of this size while negotiating: multistream
 // messages are at most 1 KiB, so one chunk holds a whole exchange.
 constexpr std::size_t kNegotiationReadBytes = 4096;
+// The decryption scratch buffer is kept between reads only while reads are
+// at least this large (a bulk transfer) and need a quarter of it: idle
+// connections, which read a few small messages, keep none.
+constexpr std::size_t kBulkReadBytes = 16 * 1024;
 
 template <class Negotiator>
 void drain_into(Negotiator& negotiator, Bytes& out) {
@@ -125,15 +129,19 @@ void Connection::handle_input(Instant now, ByteView bytes) {
     case Stage::muxer_negotiation:
     case Stage::muxed: {
       if (!secure_) return;  // a transport-multiplexed connection carries no bytes here
-      plaintext_scratch_.clear();
-      auto decrypted = secure_->decrypt(bytes, plaintext_scratch_);
+      // One scratch buffer serves every read of a transfer: sized once
+      // (zeroed only then), decrypted into without clearing. It is taken out
+      // while its plaintext is handled, in case that re-enters.
+      Bytes scratch = std::move(plaintext_scratch_);
+      const std::size_t room = secure_->decrypt_room(bytes.size());
+      if (scratch.size() < room) scratch.resize(room);
+      auto decrypted = secure_->decrypt_into(bytes, scratch);
       if (!decrypted) {
         fail(ConnectionErrc::security_handshake, "transport: " + decrypted.error().detail);
         return;
       }
-      Bytes plaintext = std::move(plaintext_scratch_);
-      plaintext_scratch_ = Bytes();
-      on_secure_plaintext(plaintext);
+      on_secure_plaintext(ByteView(scratch).first(*decrypted));
+      if (room >= kBulkReadBytes && room >= scratch.size() / 4) plaintext_scratch_ = std::move(scratch);
       return;
     }
   }
@@ -193,6 +201,12 @@ void Connection::start_muxer(ByteView leftover) {
 
 void Connection::send_plaintext(ByteView plaintext) {
   if (plaintext.empty() || !secure_) return;
+  // Room for every frame first: growing transmit_ frame by frame would copy
+  // what was already encrypted.
+  constexpr std::size_t overhead = noise::frame_header_bytes + noise::tag_bytes;
+  const std::size_t frames = (plaintext.size() + noise::frame_plaintext_bytes_max - 1) / noise::frame_plaintext_bytes_max;
+  const std::size_t needed = transmit_.size() + plaintext.size() + frames * overhead;
+  if (needed > transmit_.capacity()) transmit_.reserve(std::max(needed, 2 * transmit_.capacity()));
   auto encrypted = secure_->encrypt(plaintext, transmit_);
   if (!encrypted) fail(ConnectionErrc::security_handshake, "transport: " + encrypted.error().detail);
 }
@@ -202,9 +216,10 @@ void Connection::pump_muxer() {
   if (!muxer_) return;
   while (stage_ != Stage::closed) {
     while (yamux_ && transmit_.size() < options_.transmit_bytes_max) {
-      auto out = yamux_->poll_transmit();
-      if (!out) break;
-      send_plaintext(*out);
+      const ByteView out = yamux_->peek_transmit();
+      if (out.empty()) break;
+      send_plaintext(out);
+      yamux_->consume_transmit();
     }
     auto next = muxer_->poll_event();
     if (!next) break;

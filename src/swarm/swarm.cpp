@@ -52,7 +52,7 @@ bool Swarm::add_connection(Instant now, ConnectionId id, Direction direction, co
   connection_options.upgrade_timeout = options_.upgrade_timeout;
   connection_options.inbound_protocols = protocols_;
   connections_.emplace(id, ConnState{id, Connection(now, std::move(connection_options), suite_, rng_), direction,
-                                     local_addr, remote_addr, std::nullopt, {}, {}, false});
+                                     local_addr, remote_addr, std::nullopt, {}, {}, false, std::nullopt});
   pump(now, id);
   return true;
 }
@@ -70,7 +70,7 @@ bool Swarm::add_muxed_connection(Instant now, ConnectionId id, Direction directi
   connection_options.expected_peer = remote_peer;
   connection_options.inbound_protocols = protocols_;
   connections_.emplace(id, ConnState{id, Connection(now, std::move(connection_options), remote_peer, suite_, rng_),
-                                     direction, local_addr, remote_addr, std::nullopt, {}, {}, false});
+                                     direction, local_addr, remote_addr, std::nullopt, {}, {}, false, std::nullopt});
   pump(now, id);
   return true;
 }
@@ -161,8 +161,13 @@ void Swarm::handle_closed(Instant now, ConnectionId id, const std::string& reaso
 }
 
 void Swarm::handle_timeout(Instant now) {
+  // Only connections with a timer due: on the others every check below is
+  // false and pump() finds nothing to do.
   std::vector<ConnectionId> ids;
-  for (const auto& [id, state] : connections_) ids.push_back(id);
+  for (const auto& [deadline, id] : deadlines_) {
+    if (deadline > now) break;
+    ids.push_back(id);
+  }
   for (ConnectionId id : ids) {
     auto found = connections_.find(id);
     if (found == connections_.end()) continue;
@@ -222,6 +227,7 @@ void Swarm::start_ping(Instant now, ConnState& state, RequestId request) {
   state.pending[tag] = PendingStream{Purpose::ping, request};
   if (auto opened = state.connection.open_stream(now, std::string(ping::protocol_id), tag); !opened) {
     state.pending.erase(tag);
+    refresh_deadline(state);
     events_.push_back(swarm_event::PingResult{request, peer, std::nullopt, opened.error().text, id});
     return;
   }
@@ -252,6 +258,11 @@ void Swarm::ping_failed(const PeerId& peer, RequestId request, std::string error
 }
 
 void Swarm::pump(Instant now, ConnectionId id) {
+  drain(now, id);
+  if (auto found = connections_.find(id); found != connections_.end()) refresh_deadline(found->second);
+}
+
+void Swarm::drain(Instant now, ConnectionId id) {
   for (int guard = 0; guard < 1000; ++guard) {
     auto found = connections_.find(id);
     if (found == connections_.end()) return;
@@ -287,6 +298,7 @@ void Swarm::on_event(Instant now, ConnectionId id, ConnState& state, ConnectionE
       return;  // Closed follows; reported as a failed connection
     }
     state.peer = established->peer;
+    by_peer_[established->peer].push_back(id);
     auto& info = peerstore_.touch(established->peer, now);
     ++info.connections;
     if (state.direction == Direction::outbound) peerstore_.add_addr(established->peer, state.remote_addr, now);
@@ -404,6 +416,7 @@ void Swarm::open_stream(Instant now, const PeerId& peer, std::string protocol, R
     state.pending[tag] = PendingStream{Purpose::app, request};
     if (auto opened = state.connection.open_stream(now, protocol, tag); !opened) {
       state.pending.erase(tag);
+      refresh_deadline(state);
       events_.push_back(swarm_event::StreamOpenFailed{request, peer, protocol, opened.error().text});
       return;
     }
@@ -550,8 +563,8 @@ std::size_t Swarm::pending_upgrades() const {
 }
 
 std::size_t Swarm::connections_to(const PeerId& peer) const {
-  return static_cast<std::size_t>(std::count_if(connections_.begin(), connections_.end(),
-                                                [&](const auto& entry) { return entry.second.peer == peer; }));
+  const auto found = by_peer_.find(peer);
+  return found == by_peer_.end() ? 0 : found->second.size();
 }
 
 void Swarm::remove_connection(ConnectionId id, const std::string& reason) {
@@ -572,8 +585,41 @@ void Swarm::remove_connection(ConnectionId id, const std::string& reason) {
   } else {
     events_.push_back(swarm_event::ConnectionFailed{id, reason});
   }
+  forget_deadline(state);
+  if (state.peer) {
+    auto& ids = by_peer_[*state.peer];
+    std::erase(ids, id);
+    if (ids.empty()) by_peer_.erase(*state.peer);
+  }
   connections_.erase(found);
   outputs_.push_back(swarm_output::Close{id});
+}
+
+std::optional<Instant> Swarm::compute_deadline(const ConnState& state) const {
+  std::optional<Instant> earliest;
+  auto consider = [&earliest](std::optional<Instant> t) {
+    if (t && (!earliest || *t < *earliest)) earliest = t;
+  };
+  consider(state.connection.next_timeout());
+  for (const auto& [stream, handler] : state.handlers) {
+    if (auto* out = std::get_if<IdentifyOut>(&handler)) consider(out->deadline);
+    if (auto* ping_out = std::get_if<PingOut>(&handler)) consider(ping_out->dialer.next_timeout());
+    if (auto* ping_in = std::get_if<PingIn>(&handler)) consider(ping_in->listener.next_timeout());
+  }
+  return earliest;
+}
+
+void Swarm::refresh_deadline(ConnState& state) {
+  const std::optional<Instant> deadline = compute_deadline(state);
+  if (deadline == state.deadline) return;
+  forget_deadline(state);
+  state.deadline = deadline;
+  if (deadline) deadlines_.emplace(*deadline, state.id);
+}
+
+void Swarm::forget_deadline(ConnState& state) {
+  if (state.deadline) deadlines_.erase({*state.deadline, state.id});
+  state.deadline.reset();
 }
 
 std::optional<SwarmOutput> Swarm::poll_output() {
@@ -591,19 +637,8 @@ std::optional<SwarmEvent> Swarm::poll_event() {
 }
 
 std::optional<Instant> Swarm::next_timeout() const {
-  std::optional<Instant> earliest;
-  auto consider = [&earliest](std::optional<Instant> t) {
-    if (t && (!earliest || *t < *earliest)) earliest = t;
-  };
-  for (const auto& [id, state] : connections_) {
-    consider(state.connection.next_timeout());
-    for (const auto& [stream, handler] : state.handlers) {
-      if (auto* out = std::get_if<IdentifyOut>(&handler)) consider(out->deadline);
-      if (auto* ping_out = std::get_if<PingOut>(&handler)) consider(ping_out->dialer.next_timeout());
-      if (auto* ping_in = std::get_if<PingIn>(&handler)) consider(ping_in->listener.next_timeout());
-    }
-  }
-  return earliest;
+  if (deadlines_.empty()) return std::nullopt;
+  return deadlines_.begin()->first;
 }
 
 std::vector<ConnectionSummary> Swarm::connections() const {
@@ -621,8 +656,11 @@ std::vector<ConnectionSummary> Swarm::connections() const {
 }
 
 bool Swarm::is_connected(const PeerId& peer) const {
-  return std::any_of(connections_.begin(), connections_.end(), [&](const auto& entry) {
-    return entry.second.peer == peer && entry.second.connection.is_established();
+  const auto found = by_peer_.find(peer);
+  if (found == by_peer_.end()) return false;
+  return std::any_of(found->second.begin(), found->second.end(), [&](ConnectionId id) {
+    const auto connection = connections_.find(id);
+    return connection != connections_.end() && connection->second.connection.is_established();
   });
 }
 

@@ -16,6 +16,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <variant>
@@ -220,9 +221,14 @@ class Swarm {
     std::unordered_map<StreamId, Handler> handlers;
     std::map<StreamTag, PendingStream> pending;  // outbound streams being negotiated
     bool close_requested = false;
+    // The earliest of the connection's and its handlers' timers, as entered
+    // in deadlines_ (refreshed whenever the swarm touched the connection).
+    std::optional<Instant> deadline;
   };
 
+  // Drains a connection's events and output, then refreshes its deadline.
   void pump(Instant now, ConnectionId id);
+  void drain(Instant now, ConnectionId id);
   void start_ping(Instant now, ConnState& state, RequestId request);
   void drain_stream_commands(ConnState& state);
   void on_event(Instant now, ConnectionId id, ConnState& state, ConnectionEvent& event);
@@ -236,6 +242,10 @@ class Swarm {
   std::size_t pending_upgrades() const;
   std::size_t connections_to(const PeerId& peer) const;
   void remove_connection(ConnectionId id, const std::string& reason);
+  // Keeps deadlines_ in step with one connection after it was touched.
+  void refresh_deadline(ConnState& state);
+  void forget_deadline(ConnState& state);
+  std::optional<Instant> compute_deadline(const ConnState& state) const;
 
   SwarmOptions options_;
   crypto::CryptoSuite& suite_;
@@ -247,6 +257,13 @@ class Swarm {
   std::vector<Multiaddr> listen_addrs_;
   std::vector<std::string> protocols_;  // built-ins first, then registered ones
   std::map<ConnectionId, ConnState> connections_;
+  // Every connection's cached deadline, earliest first: next_timeout() and
+  // handle_timeout() look here instead of asking every connection (a node
+  // with hundreds of connections is asked after every packet).
+  std::set<std::pair<Instant, ConnectionId>> deadlines_;
+  // The connections whose peer is known (state.peer set), by peer: is_connected()
+  // and connections_to() are asked per event and must not walk them all.
+  std::unordered_map<PeerId, std::vector<ConnectionId>> by_peer_;
   Peerstore peerstore_;
   StreamTag next_tag_ = 1;
   std::uint64_t refused_connections_ = 0;

@@ -159,5 +159,56 @@ TEST_F(TwoSwarms, StalledHandshakeIsDroppedAfterTheUpgradeTimeout) {
   EXPECT_TRUE(closed);
 }
 
+// next_timeout() is kept per connection as connections change, not found by
+// asking each one: it must still be the earliest deadline of them all, and
+// handle_timeout() must serve exactly the connections that are due.
+TEST_F(TwoSwarms, NextTimeoutIsTheEarliestConnectionDeadlineAsConnectionsComeAndGo) {
+  auto addr = *Multiaddr::parse("/ip4/127.0.0.1/tcp/1");
+  EXPECT_FALSE(b.next_timeout());
+  const Instant t0 = now;
+  ASSERT_TRUE(b.add_connection(t0, 11, Direction::inbound, addr, addr, std::nullopt));
+  ASSERT_TRUE(b.add_connection(t0 + 1s, 12, Direction::inbound, addr, addr, std::nullopt));
+  ASSERT_TRUE(b.add_connection(t0 + 2s, 13, Direction::inbound, addr, addr, std::nullopt));
+  ASSERT_EQ(b.next_timeout(), t0 + 10s);  // the first connection's upgrade deadline
+
+  // Not due yet: nothing happens.
+  b.handle_timeout(t0 + 9s);
+  EXPECT_TRUE(events<swarm_event::ConnectionFailed>(b).empty());
+  EXPECT_EQ(b.next_timeout(), t0 + 10s);
+
+  // Each deadline in turn drops exactly its own connection.
+  b.handle_timeout(t0 + 10s);
+  auto failed = events<swarm_event::ConnectionFailed>(b);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].connection, 11u);
+  EXPECT_EQ(b.next_timeout(), t0 + 11s);
+  b.handle_timeout(t0 + 12s);
+  failed = events<swarm_event::ConnectionFailed>(b);
+  ASSERT_EQ(failed.size(), 2u);
+  EXPECT_EQ(b.connection_count(), 0u);
+  EXPECT_FALSE(b.next_timeout());
+}
+
+TEST_F(TwoSwarms, NextTimeoutFollowsAnEstablishedConnectionUntilItCloses) {
+  connect();
+  drain(a);
+  const auto deadline = a.next_timeout();
+  ASSERT_TRUE(deadline);  // Yamux keep-alive or identify's response deadline
+  EXPECT_GT(*deadline, now);
+  EXPECT_TRUE(a.is_connected(b.local_peer()));
+  EXPECT_FALSE(a.is_connected(a.local_peer()));
+  // A closed connection leaves no deadline (and no peer entry) behind.
+  a.disconnect(b.local_peer());
+  run();
+  EXPECT_EQ(a.connection_count(), 0u);
+  EXPECT_FALSE(a.next_timeout());
+  EXPECT_FALSE(a.is_connected(b.local_peer()));
+  EXPECT_FALSE(b.is_connected(a.local_peer()));
+  // Connecting again is seen again.
+  connect(2);
+  EXPECT_TRUE(a.is_connected(b.local_peer()));
+  EXPECT_TRUE(a.next_timeout());
+}
+
 }  // namespace
 }  // namespace taho::swarm

@@ -14,6 +14,8 @@ class YamuxMuxer final : public StreamMuxer {
 
   void handle_input(Instant now, ByteView bytes) { session_.handle_input(now, bytes); }
   std::optional<Bytes> poll_transmit() { return session_.poll_transmit(); }
+  ByteView peek_transmit() const { return session_.peek_transmit(); }
+  void consume_transmit() { session_.consume_transmit(); }
 
   Result<StreamId> open_stream() override;
   std::optional<StreamId> accept_stream() override { return session_.accept_stream(); }

@@ -60,4 +60,25 @@ Expected<void, NoiseError> CipherState::decrypt_with_ad(ByteView associated_data
   return {};
 }
 
+Expected<std::size_t, NoiseError> CipherState::decrypt_into(ByteView associated_data, ByteView ciphertext,
+                                                            MutableByteView out) {
+  if (!aead_) __builtin_trap();  // our bug: transport messages always have a key
+  if (ciphertext.size() < tag_bytes) {
+    return unexpected(NoiseError{Errc::bad_length, "encrypted message shorter than its 16-byte tag"});
+  }
+  if (nonce_ == nonce_max) {
+    return unexpected(NoiseError{Errc::nonce_exhausted, "2^64-1 messages received with one key"});
+  }
+  const std::size_t body_bytes = ciphertext.size() - tag_bytes;
+  if (out.size() < body_bytes) __builtin_trap();  // our bug: the caller sizes `out`
+  crypto::AeadTag tag{};
+  std::copy(ciphertext.begin() + static_cast<std::ptrdiff_t>(body_bytes), ciphertext.end(), tag.begin());
+  if (!aead_->open(crypto::noise_nonce(nonce_), associated_data, ciphertext.first(body_bytes), tag,
+                   out.first(body_bytes))) {
+    return unexpected(NoiseError{Errc::decrypt_failed, "message failed authentication"});
+  }
+  ++nonce_;
+  return body_bytes;
+}
+
 }  // namespace taho::noise

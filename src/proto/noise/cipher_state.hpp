@@ -37,6 +37,11 @@ class CipherState {
   // On failure `out` is left as it was.
   Expected<void, NoiseError> decrypt_with_ad(ByteView associated_data, ByteView ciphertext, Bytes& out);
 
+  // Writes the plaintext of `ciphertext` to the front of `out` (which must
+  // hold ciphertext.size() - tag_bytes bytes) and returns its length. Needs
+  // a key. On failure the bytes written are zeroed.
+  Expected<std::size_t, NoiseError> decrypt_into(ByteView associated_data, ByteView ciphertext, MutableByteView out);
+
  private:
   std::unique_ptr<crypto::Aead> aead_;
   std::uint64_t nonce_ = 0;

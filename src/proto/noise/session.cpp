@@ -54,6 +54,25 @@ Expected<void, NoiseError> Session::decrypt(ByteView wire, Bytes& plaintext_out)
   return {};
 }
 
+Expected<std::size_t, NoiseError> Session::decrypt_into(ByteView wire, MutableByteView plaintext_out) {
+  if (receive_failure_) return unexpected(*receive_failure_);
+  if (plaintext_out.size() < decrypt_room(wire.size())) __builtin_trap();  // our bug: see decrypt_room
+  std::size_t written = 0;
+  while (!wire.empty()) {
+    std::size_t consumed = 0;
+    const std::optional<ByteView> frame = frames_.next(wire, consumed);
+    wire = wire.subspan(consumed);
+    if (!frame) break;
+    auto opened = receive_.decrypt_into({}, *frame, plaintext_out.subspan(written));
+    if (!opened) {
+      receive_failure_ = opened.error();
+      return unexpected(opened.error());
+    }
+    written += *opened;
+  }
+  return written;
+}
+
 void Session::set_nonces_for_test(std::uint64_t send, std::uint64_t receive) {
   send_.set_nonce(send);
   receive_.set_nonce(receive);

@@ -35,6 +35,15 @@ class Session {
   // final: every later call returns it again.
   Expected<void, NoiseError> decrypt(ByteView wire, Bytes& plaintext_out);
 
+  // The same into a caller's buffer, which is neither grown nor zeroed (a
+  // receive path reuses one buffer for every read): returns how many
+  // plaintext bytes were written to the front of `plaintext_out`. It must
+  // hold at least decrypt_room(wire.size()) bytes. Failures as decrypt().
+  Expected<std::size_t, NoiseError> decrypt_into(ByteView wire, MutableByteView plaintext_out);
+  // Plaintext that `wire_bytes` more bytes can complete, at most: they and
+  // the partial frame held back, less a tag.
+  std::size_t decrypt_room(std::size_t wire_bytes) const { return wire_bytes + buffered_bytes(); }
+
   // Bytes of an incomplete incoming frame held back.
   std::size_t buffered_bytes() const { return frames_.buffered_bytes(); }
   std::uint64_t frames_sent() const { return send_.nonce(); }

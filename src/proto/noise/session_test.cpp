@@ -62,6 +62,50 @@ TEST(Session, SeveralMebibytesRoundTripInMaximalFramesWithRandomFragmentation) {
   EXPECT_EQ(pair.bob.frames_received(), frames);
 }
 
+// The receive path the swarm uses: one reused buffer, never cleared between
+// reads, sized by decrypt_room.
+TEST(Session, DecryptIntoAReusedBufferMatchesDecryptUnderRandomFragmentation) {
+  SessionPair pair;
+  const Bytes data = random_bytes(3 * 1024 * 1024 + 77, 9);
+  Bytes wire;
+  ASSERT_TRUE(pair.alice.encrypt(data, wire));
+  std::mt19937 generator(5);
+  Bytes scratch;
+  Bytes received;
+  std::size_t offset = 0;
+  while (offset < wire.size()) {
+    const std::size_t piece = std::min<std::size_t>(wire.size() - offset, 1 + generator() % 300000);
+    const std::size_t room = pair.bob.decrypt_room(piece);
+    if (scratch.size() < room) scratch.resize(room, 0xee);  // stale bytes must never leak out
+    auto written = pair.bob.decrypt_into(ByteView(wire).subspan(offset, piece), scratch);
+    ASSERT_TRUE(written);
+    ASSERT_LE(*written, room);
+    append(received, ByteView(scratch).first(*written));
+    offset += piece;
+  }
+  EXPECT_EQ(pair.bob.buffered_bytes(), 0u);
+  EXPECT_TRUE(received == data);
+}
+
+TEST(Session, DecryptIntoFailsForGoodOnATamperedFrame) {
+  SessionPair pair;
+  Bytes wire;
+  ASSERT_TRUE(pair.alice.encrypt(random_bytes(1000, 1), wire));
+  ASSERT_TRUE(pair.alice.encrypt(random_bytes(1000, 2), wire));
+  wire[frame_header_bytes + 1000 + tag_bytes + frame_header_bytes + 10] ^= 1;  // inside the second frame
+  Bytes scratch(pair.bob.decrypt_room(wire.size()));
+  auto written = pair.bob.decrypt_into(wire, scratch);
+  ASSERT_FALSE(written);
+  EXPECT_EQ(written.error().code, Errc::decrypt_failed);
+  // The session is dead: even a well-formed continuation fails the same way.
+  Bytes more;
+  ASSERT_TRUE(pair.alice.encrypt(random_bytes(10, 3), more));
+  Bytes room(pair.bob.decrypt_room(more.size()));
+  auto again = pair.bob.decrypt_into(more, room);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::decrypt_failed);
+}
+
 TEST(Session, OneByteAtATimeBothWays) {
   SessionPair pair;
   const Bytes from_alice = random_bytes(70000, 1);

@@ -9,6 +9,9 @@ namespace taho::yamux {
 namespace {
 
 constexpr std::uint32_t kU32Max = std::numeric_limits<std::uint32_t>::max();
+// consume_transmit() keeps its buffer for the next frames only while it
+// carried at least this much (bulk data) and was a quarter full.
+constexpr std::size_t kBulkTransmitBytes = 16 * 1024;
 
 std::string id_text(StreamId id) { return "stream " + std::to_string(id); }
 
@@ -330,6 +333,18 @@ std::optional<Bytes> Session::poll_transmit() {
   Bytes out = std::exchange(transmit_, {});
   signal_writable_streams();
   return out;
+}
+
+void Session::consume_transmit() {
+  // Bulk senders reuse one buffer; idle sessions (a few small frames) and
+  // buffers far larger than the traffic now hold nothing between sends.
+  const std::size_t used = transmit_.size();
+  if (used >= kBulkTransmitBytes && used >= transmit_.capacity() / 4) {
+    transmit_.clear();
+  } else {
+    transmit_ = Bytes();
+  }
+  signal_writable_streams();
 }
 
 std::optional<Event> Session::poll_event() {

@@ -74,6 +74,13 @@ class Session {
   // ---- output
   // Everything queued for the peer, as one buffer of whole frames.
   std::optional<Bytes> poll_transmit();
+  // The same without handing the buffer over, for a caller that only reads
+  // it (the Connection encrypts it into its own): whole frames, valid until
+  // the next call on the session. consume_transmit() then empties the queue
+  // and keeps the buffer for the next frames, so bulk transfers allocate
+  // nothing per write.
+  ByteView peek_transmit() const { return transmit_; }
+  void consume_transmit();
   std::optional<Event> poll_event();
   std::optional<Instant> next_timeout() const;
   // Bytes poll_transmit would return now.

@@ -273,6 +273,31 @@ TEST(YamuxSession, WritesStopAtTheTransmitBudget) {
   EXPECT_GT(*client.write(id, big), 0u);
 }
 
+// The Connection's path: read the queued frames in place, then consume them.
+TEST(YamuxSession, PeekAndConsumeTransmitMatchPollTransmitAndFreeTheBudget) {
+  Options options = quiet();
+  options.transmit_bytes_max = 100 * 1024;
+  Session peeked(Role::client, t0, options);
+  Session polled(Role::client, t0, options);
+  const StreamId id = *peeked.open_stream();
+  ASSERT_EQ(*polled.open_stream(), id);
+  const Bytes big(200 * 1024, 3);
+  ASSERT_EQ(*peeked.write(id, big), *polled.write(id, big));
+  EXPECT_EQ(*peeked.write(id, big), 0u);
+  const Bytes expected = take_transmit(polled);
+  EXPECT_TRUE(Bytes(peeked.peek_transmit().begin(), peeked.peek_transmit().end()) == expected);
+  EXPECT_EQ(peeked.peek_transmit().size(), peeked.pending_transmit_bytes());
+  EXPECT_TRUE(only<StreamWritable>(take_events(peeked)).empty()) << "peeking frees nothing";
+  peeked.consume_transmit();
+  EXPECT_TRUE(peeked.peek_transmit().empty());
+  EXPECT_EQ(only<StreamWritable>(take_events(peeked)).size(), 1u);
+  // The buffer is reused: the next frames come out the same way.
+  const std::size_t second = *peeked.write(id, big);
+  EXPECT_GT(second, 0u);
+  EXPECT_EQ(peeked.peek_transmit().size(), peeked.pending_transmit_bytes());
+  EXPECT_EQ(decode_header(peeked.peek_transmit().first<kHeaderBytes>()).stream, id);
+}
+
 TEST(YamuxSession, ReadingGrantsWindowInBatches) {
   Session server(Role::server, t0, quiet());
   server.handle_input(t0, frame(FrameType::window_update, flags::syn, 1, 0));

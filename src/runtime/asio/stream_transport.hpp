@@ -50,7 +50,11 @@ struct StreamTransportOptions {
   // Per connection: bytes accepted by send() and not yet written. Going over
   // closes the connection (the layer above bounds itself via Yamux windows).
   std::size_t send_queue_bytes_max = 32 * 1024 * 1024;
-  std::size_t read_chunk_bytes = 256 * 1024;              // most bytes per on_data
+  // Most bytes per on_data. A connection's read buffer starts small and
+  // grows to this only while reads fill it (bulk transfers). Large reads
+  // mean fewer syscalls and fewer Noise frames split across two reads
+  // (those are gathered by copying).
+  std::size_t read_chunk_bytes = 1024 * 1024;
   std::uint32_t dial_timeout_ms = 6'000;                  // per address: TCP connect (+ WS upgrade); also DNS
   std::uint32_t websocket_handshake_timeout_ms = 10'000;  // inbound upgrade
   // A larger incoming WS message closes the connection; our outgoing

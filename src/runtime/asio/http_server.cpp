@@ -143,6 +143,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto endpoint = stream_.socket().remote_endpoint(ignored);
     request.remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     remote_ = request.remote;
+    head_request_ = message.method() == http::verb::head;
     bool keep_alive = message.keep_alive();
     server_->handler(request, [self = shared_from_this(), keep_alive](HttpResponse response) {
       self->respond(std::move(response), keep_alive);
@@ -162,6 +163,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void write_response(const HttpResponse& response, bool keep_alive) {
+    if (head_request_) return write_head_response(response, keep_alive);
     auto reply = std::make_shared<http::response<http::string_body>>();
     reply->version(11);
     reply->result(static_cast<unsigned>(response.status));
@@ -180,6 +182,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
                       });
   }
 
+  // HEAD (RFC 9110 §9.3.2): the headers a GET would get, including its
+  // Content-Length, and no body.
+  void write_head_response(const HttpResponse& response, bool keep_alive);
   void start_stream(HttpResponse response);
   void enqueue(std::string piece);
   void pump_writes();
@@ -203,6 +208,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpServer::State> server_;
   std::string remote_;
+  bool head_request_ = false;  // the request being answered is a HEAD
 
   // Streamed body state. While streaming, socket operations go to the raw
   // socket, around the tcp_stream's idle timeout: a watch read notices the
@@ -269,6 +275,35 @@ class StreamSink final : public HttpStreamSink {
   std::weak_ptr<Connection> connection_;
 };
 
+void Connection::write_head_response(const HttpResponse& response, bool keep_alive) {
+  auto reply = std::make_shared<http::response<http::empty_body>>();
+  reply->version(11);
+  reply->result(static_cast<unsigned>(response.status));
+  reply->set(http::field::server, "taho");
+  std::optional<std::uint64_t> declared;
+  for (const auto& [name, value] : response.headers) {
+    const auto field = http::string_to_field(name);
+    if (field == http::field::content_length) {
+      declared = parse_content_length(value);
+      continue;
+    }
+    if (field == http::field::transfer_encoding) continue;
+    reply->set(name, value);
+  }
+  // The handler's declared length, else the length of the body it gave.
+  reply->content_length(declared.value_or(response.body.size()));
+  reply->keep_alive(keep_alive);
+  // empty_body's serializer writes the head only, whatever Content-Length says.
+  http::async_write(stream_, *reply,
+                    [self = shared_from_this(), reply, keep_alive](beast::error_code error, std::size_t) {
+                      if (error || !keep_alive) {
+                        self->close();
+                        return;
+                      }
+                      self->read_request();
+                    });
+}
+
 void Connection::start_stream(HttpResponse response) {
   auto start = std::move(response.stream);
   std::optional<std::uint64_t> content_length;
@@ -310,6 +345,18 @@ void Connection::start_stream(HttpResponse response) {
   std::ostringstream head;
   head << reply.base();
 
+  if (head_request_) {
+    // The head alone; the producer gets a detached writer (its writes
+    // return false), and the connection closes once the head is out.
+    phase_ = Phase::finishing;
+    chunked_ = false;
+    body_bytes_left_ = 0;
+    enqueue(std::move(head).str());
+    watch_for_client_leaving();
+    pump_writes();
+    start(HttpStreamWriter{});
+    return;
+  }
   phase_ = Phase::streaming;
   chunked_ = !content_length;
   body_bytes_left_ = content_length.value_or(0);

@@ -19,8 +19,11 @@
 #include <optional>
 #include <string>
 #include <sys/socket.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/time.h>
 #include <thread>
+#include <utility>
 
 #include "runtime/asio/event_loop.hpp"
 #include "runtime/asio/http_client.hpp"
@@ -129,13 +132,15 @@ class RawClient {
     const timeval read_timeout{10, 0};
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &read_timeout, sizeof read_timeout);
   }
-  void send_request(const std::string& target) {
-    const std::string head = "GET " + target + " HTTP/1.1\r\nHost: test\r\n\r\n";
+  void send_request(const std::string& target, const std::string& method = "GET") {
+    const std::string head = method + " " + target + " HTTP/1.1\r\nHost: test\r\n\r\n";
     boost::asio::write(socket_, boost::asio::buffer(head));
   }
   std::string read_head() {
     const std::size_t head_bytes = boost::asio::read_until(socket_, boost::asio::dynamic_buffer(received_), "\r\n\r\n");
-    return received_.substr(0, head_bytes);
+    std::string head = received_.substr(0, head_bytes);
+    received_.erase(0, head_bytes);
+    return head;
   }
   // Reads until the server closes; true if it did within `timeout`.
   bool closed_by_server_within(std::chrono::milliseconds timeout) {
@@ -152,6 +157,23 @@ class RawClient {
       if (error) return true;
     }
     return false;
+  }
+  // Everything the server sends until it closes (or 10 s of silence).
+  std::string read_until_closed() {
+    boost::system::error_code error;
+    boost::asio::read(socket_, boost::asio::dynamic_buffer(received_), error);
+    return std::exchange(received_, {});
+  }
+  // Bytes read past the last head, with a short wait for more to arrive.
+  std::string bytes_after_head(std::chrono::milliseconds wait) {
+    std::this_thread::sleep_for(wait);
+    socket_.non_blocking(true);
+    std::array<char, 4096> scratch{};
+    boost::system::error_code error;
+    const std::size_t count = socket_.read_some(boost::asio::buffer(scratch), error);
+    socket_.non_blocking(false);
+    received_.append(scratch.data(), error ? 0 : count);
+    return std::exchange(received_, {});
   }
   void close() { socket_.close(); }
 
@@ -546,6 +568,80 @@ TEST_F(HttpStreamServerTest, StreamsCountAgainstConnectionsMax) {
   auto plain = http_request(address_, get("/plain"));
   ASSERT_TRUE(plain.has_value()) << plain.error().detail;
   EXPECT_EQ(plain->body, "plain");
+}
+
+// The server's log lines while it lives, to check what it warns about.
+class CapturedLog {
+ public:
+  CapturedLog()
+      : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(256)),
+        previous_(spdlog::default_logger()) {
+    auto logger = std::make_shared<spdlog::logger>("captured", sink_);
+    logger->set_level(spdlog::level::debug);
+    spdlog::set_default_logger(logger);
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  std::string text() const {
+    std::string all;
+    for (const auto& line : sink_->last_formatted()) all += line;
+    return all;
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+TEST_F(HttpStreamServerTest, HeadOfADeclaredLengthStreamSendsTheLengthAndNoBody) {
+  CapturedLog log;
+  std::atomic<bool> write_refused = false;
+  start({}, streaming_handler("/blob", {{"Content-Length", "123456"}, {"ETag", "\"x\""}},
+                              [&](HttpStreamWriter& writer) {
+                                write_refused = !writer.write("not for a HEAD");
+                                writer.finish();
+                              }));
+  RawClient client(address_);
+  client.send_request("/blob", "HEAD");
+  const std::string answer = client.read_until_closed();
+  ASSERT_GE(answer.size(), 4u);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Content-Length: 123456\r\n"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("ETag: \"x\"\r\n"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find("\r\n\r\n"), answer.size() - 4) << "bytes after the head: " << answer;
+  EXPECT_TRUE(write_refused.load()) << "a HEAD answer takes no body bytes";
+  runner_.call([] { return 0; });  // the server's log lines of this exchange are written
+  EXPECT_EQ(log.text().find("short of its Content-Length"), std::string::npos) << log.text();
+  // The same resource by GET still streams its body.
+  auto plain = http_request(address_, get("/other"));
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->body, "plain");
+}
+
+TEST_F(HttpStreamServerTest, HeadOfAPlainAnswerKeepsItsLengthAndTheConnection) {
+  start({}, [](const HttpRequest& request, HttpResponder respond) {
+    HttpResponse response;
+    if (request.target == "/declared") {
+      response.headers["Content-Length"] = "5000";  // a HEAD handler that knows the size, sends no body
+    } else {
+      response.body = "plain body";
+    }
+    respond(std::move(response));
+  });
+  RawClient client(address_);
+  client.send_request("/declared", "HEAD");
+  const std::string declared = client.read_head();
+  EXPECT_NE(declared.find("Content-Length: 5000\r\n"), std::string::npos) << declared;
+  EXPECT_EQ(client.bytes_after_head(100ms), "");
+  // Still keep-alive: the next answer on this connection parses cleanly.
+  client.send_request("/body", "HEAD");
+  const std::string from_body = client.read_head();
+  EXPECT_EQ(from_body.rfind("HTTP/1.1 200", 0), 0u) << from_body;
+  EXPECT_NE(from_body.find("Content-Length: 10\r\n"), std::string::npos) << from_body;
+  EXPECT_EQ(client.bytes_after_head(100ms), "");
+  client.send_request("/body");
+  const std::string get_head = client.read_head();
+  EXPECT_EQ(get_head.rfind("HTTP/1.1 200", 0), 0u) << get_head;
+  EXPECT_EQ(client.bytes_after_head(100ms), "plain body");
 }
 
 }  // namespace

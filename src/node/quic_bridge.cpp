@@ -7,6 +7,9 @@ namespace {
 
 constexpr std::size_t kReadChunkBytes = 256 * 1024;
 constexpr std::uint64_t kResetCode = 0;  // libp2p defines no stream error codes
+// Outbound streams per connection waiting for the peer's stream credit;
+// past this an open fails at once.
+constexpr std::size_t kWaitingOpensMax = 256;
 
 }  // namespace
 
@@ -27,7 +30,7 @@ std::optional<QuicLinkEvent> QuicBridge::handle_event(Instant now, std::size_t i
   if (index >= endpoints_.size()) return std::nullopt;
   if (const auto* connected = std::get_if<quic::Connected>(&event)) {
     const swarm::ConnectionId id = next_id_++;
-    connections_[id] = Connection{index, connected->connection, {}, {}};
+    connections_[id] = Connection{index, connected->connection, {}, {}, {}};
     by_handle_[{index, connected->connection}] = id;
     return quic_link::Up{id,
                          index,
@@ -69,6 +72,10 @@ std::optional<QuicLinkEvent> QuicBridge::handle_event(Instant now, std::size_t i
     announce_stream(now, id, quic_stream);
     return std::nullopt;
   }
+  if (std::holds_alternative<quic::StreamCredit>(event)) {
+    open_waiting(now, id, *connection);
+    return std::nullopt;
+  }
   auto mapped = connection->by_quic.find(quic_stream);
   if (mapped == connection->by_quic.end()) return std::nullopt;
   const swarm::StreamId stream = mapped->second;
@@ -102,7 +109,7 @@ void QuicBridge::announce_stream(Instant now, swarm::ConnectionId id, quic::Stre
     (void)endpoint_of(connection->second).reset_stream(connection->second.handle, quic_stream, kResetCode);
     return;
   }
-  connection->second.streams[*stream] = Stream{quic_stream, {}, false, false, false};
+  connection->second.streams[*stream] = Stream{quic_stream, {}, false, false, false, false};
   connection->second.by_quic[quic_stream] = *stream;
   deliver(now, id, connection->second, *stream);
 }
@@ -125,7 +132,7 @@ void QuicBridge::deliver(Instant now, swarm::ConnectionId id, Connection& connec
     Connection* live = find(index, handle, &current);
     if (!live) return;
     auto found = live->streams.find(stream);
-    if (found == live->streams.end() || found->second.read_finished) return;
+    if (found == live->streams.end() || found->second.read_finished || found->second.waiting_for_credit) return;
     const std::size_t room = host_.swarm().stream_receive_room(id, stream);
     if (room == 0) return;  // StreamResumeReading follows when the host has read
     auto chunk = endpoint_of(*live).read(handle, found->second.quic_id, std::min(room, kReadChunkBytes));
@@ -160,6 +167,7 @@ void QuicBridge::send_unsent(Instant now, swarm::ConnectionId id, Connection& co
   auto found = connection.streams.find(stream);
   if (found == connection.streams.end()) return;
   Stream& state = found->second;
+  if (state.waiting_for_credit) return;  // sent once the stream opens
   const quic::ConnectionHandle handle = connection.handle;
   std::size_t sent = 0;
   while (!state.unsent.empty()) {
@@ -184,8 +192,42 @@ void QuicBridge::send_unsent(Instant now, swarm::ConnectionId id, Connection& co
 void QuicBridge::forget(Connection& connection, swarm::StreamId stream) {
   auto found = connection.streams.find(stream);
   if (found == connection.streams.end()) return;
-  connection.by_quic.erase(found->second.quic_id);
+  if (found->second.waiting_for_credit) {
+    std::erase(connection.waiting_opens, stream);
+  } else {
+    connection.by_quic.erase(found->second.quic_id);
+  }
   connection.streams.erase(found);
+}
+
+void QuicBridge::open_waiting(Instant now, swarm::ConnectionId id, Connection& connection) {
+  std::vector<swarm::StreamId> opened_now;
+  std::vector<swarm::StreamId> failed;
+  while (!connection.waiting_opens.empty()) {
+    const swarm::StreamId stream = connection.waiting_opens.front();
+    auto opened = endpoint_of(connection).open_stream(connection.handle);
+    if (!opened && opened.error().code == quic::Errc::stream_limit) break;  // until the next StreamCredit
+    connection.waiting_opens.pop_front();
+    auto found = connection.streams.find(stream);
+    if (found == connection.streams.end()) continue;  // never: forget() dequeues
+    Stream& state = found->second;
+    state.waiting_for_credit = false;
+    if (!opened) {  // the connection is going away
+      connection.streams.erase(found);
+      failed.push_back(stream);
+      continue;
+    }
+    state.quic_id = *opened;
+    connection.by_quic[*opened] = stream;
+    opened_now.push_back(stream);
+  }
+  // Host calls last, each after finding the connection again: they run protocols.
+  for (const auto stream : opened_now) {
+    auto live = connections_.find(id);
+    if (live == connections_.end()) return;
+    send_unsent(now, id, live->second, stream);
+  }
+  for (const auto stream : failed) host_.handle_stream_reset(now, id, stream);
 }
 
 bool QuicBridge::handle_output(Instant now, const host::HostOutput& output) {
@@ -214,15 +256,26 @@ bool QuicBridge::handle_output(Instant now, const host::HostOutput& output) {
   quic::Endpoint& endpoint = endpoint_of(connection);
 
   if (std::holds_alternative<OpenStream>(output)) {
-    auto opened = endpoint.open_stream(connection.handle);
-    if (!opened) {
-      // No stream credit from the peer (or the connection is going): the
-      // swarm fails the negotiation of this stream.
-      host_.handle_stream_reset(now, id, stream);
+    // Streams already waiting keep their turn: a new one queues behind them.
+    auto opened = connection.waiting_opens.empty()
+                      ? endpoint.open_stream(connection.handle)
+                      : Expected<quic::StreamId, quic::QuicError>(
+                            unexpected(quic::QuicError{quic::Errc::stream_limit, "streams are waiting for credit"}));
+    if (opened) {
+      connection.streams[stream] = Stream{*opened, {}, false, false, false, false};
+      connection.by_quic[*opened] = stream;
       return true;
     }
-    connection.streams[stream] = Stream{*opened, {}, false, false, false};
-    connection.by_quic[*opened] = stream;
+    if (opened.error().code == quic::Errc::stream_limit && connection.waiting_opens.size() < kWaitingOpensMax) {
+      // The peer allows no more streams for now: wait for its MAX_STREAMS
+      // (StreamCredit). The swarm's stream_negotiation_timeout bounds the wait.
+      connection.streams[stream] = Stream{0, {}, false, false, false, true};
+      connection.waiting_opens.push_back(stream);
+      return true;
+    }
+    // Too many waiting, or the connection is going: the swarm fails the
+    // negotiation of this stream.
+    host_.handle_stream_reset(now, id, stream);
     return true;
   }
   auto state = connection.streams.find(stream);
@@ -234,7 +287,9 @@ bool QuicBridge::handle_output(Instant now, const host::HostOutput& output) {
     state->second.close_write_pending = true;
     send_unsent(now, id, connection, stream);
   } else if (std::holds_alternative<StreamReset>(output)) {
-    (void)endpoint.reset_stream(connection.handle, state->second.quic_id, kResetCode);
+    if (!state->second.waiting_for_credit) {
+      (void)endpoint.reset_stream(connection.handle, state->second.quic_id, kResetCode);
+    }
     forget(connection, stream);
   } else if (std::holds_alternative<StreamResumeReading>(output)) {
     deliver(now, id, connection, stream);

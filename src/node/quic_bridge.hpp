@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -75,17 +76,24 @@ class QuicBridge {
 
  private:
   struct Stream {
-    quic::StreamId quic_id = 0;
+    quic::StreamId quic_id = 0;  // meaningless while `waiting_for_credit`
     Bytes unsent;  // StreamWrite bytes the endpoint could not take yet
     bool close_write_pending = false;
     bool read_finished = false;  // the end was handed to the host
     bool quic_closed = false;    // the endpoint is done with it
+    // An outbound stream the peer's MAX_STREAMS did not allow yet: it opens
+    // when StreamCredit arrives. Its bytes wait in `unsent` meanwhile.
+    bool waiting_for_credit = false;
   };
   struct Connection {
     std::size_t endpoint = 0;
     quic::ConnectionHandle handle = 0;
     std::map<swarm::StreamId, Stream> streams;
     std::map<quic::StreamId, swarm::StreamId> by_quic;
+    // Streams waiting for credit, in the order the host opened them. At
+    // most kWaitingOpensMax; they give up with the swarm's
+    // stream_negotiation_timeout, which resets them (StreamReset output).
+    std::deque<swarm::StreamId> waiting_opens;
   };
   struct Endpoint {
     quic::Endpoint* endpoint;
@@ -97,6 +105,8 @@ class QuicBridge {
   void deliver(Instant now, swarm::ConnectionId id, Connection& connection, swarm::StreamId stream);
   void send_unsent(Instant now, swarm::ConnectionId id, Connection& connection, swarm::StreamId stream);
   void forget(Connection& connection, swarm::StreamId stream);
+  // Opens waiting streams, oldest first, while the peer's limit allows.
+  void open_waiting(Instant now, swarm::ConnectionId id, Connection& connection);
   quic::Endpoint& endpoint_of(const Connection& connection) { return *endpoints_[connection.endpoint].endpoint; }
 
   host::Host& host_;

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "proto/quic/endpoint_pair.hpp"
 
 namespace taho::node {
@@ -26,8 +29,11 @@ host::HostOptions options_for(const crypto::Ed25519KeyPair& key) {
 
 class QuicHosts : public ::testing::Test {
  protected:
-  QuicHosts()
-      : rng_a_(11), rng_b_(12),
+  QuicHosts() : QuicHosts(quic::Options{}) {}
+  // `server_options` configure b's endpoint (what a may open, for one).
+  explicit QuicHosts(const quic::Options& server_options)
+      : pair(quic::Options{}, server_options),
+        rng_a_(11), rng_b_(12),
         a(options_for(pair.client.key), suite_, rng_a_, pair.now),
         b(options_for(pair.server.key), suite_, rng_b_, pair.now),
         bridge_a(a, kFirstId), bridge_b(b, kFirstId) {
@@ -248,6 +254,61 @@ TEST_F(QuicHosts, ClosingTheQuicConnectionDisconnectsTheOtherHost) {
   EXPECT_EQ(find<swarm::swarm_event::PeerDisconnected>(b_events).size(), 1u);
   EXPECT_EQ(bridge_a.connection_count(), 0u);
   EXPECT_EQ(bridge_b.connection_count(), 0u);
+}
+
+// b's endpoint lets a open only two streams at a time (MAX_STREAMS 2).
+class QuicHostsWithFewStreams : public QuicHosts {
+ protected:
+  static quic::Options two_streams() {
+    quic::Options options;
+    options.streams_per_connection_max = 2;
+    return options;
+  }
+  QuicHostsWithFewStreams() : QuicHosts(two_streams()) {}
+
+  // Opens `count` echo streams from a at once; each sends its own bytes and
+  // closes its write side. True once every one came back whole.
+  bool echo_many(std::size_t count, Duration limit) {
+    for (std::size_t i = 0; i < count; ++i) a.open_stream(pair.now, b.local_peer(), kEcho);
+    std::map<swarm::StreamId, std::size_t> index_of;
+    std::map<swarm::StreamId, Bytes> echoed;
+    std::set<swarm::StreamId> finished;
+    return run_until(
+        [&] {
+          for (const auto& opened : find<swarm::swarm_event::StreamOpened>(a_events)) {
+            if (!index_of.emplace(opened.stream, index_of.size()).second) continue;
+            const Bytes payload = payload_of(index_of[opened.stream]);
+            EXPECT_EQ(a.swarm().write(pair.now, a_connection, opened.stream, payload).value_or(0), payload.size());
+            (void)a.swarm().close_write(pair.now, a_connection, opened.stream);
+          }
+          for (const auto& [stream, index] : index_of) {
+            auto chunk = a.swarm().read(pair.now, a_connection, stream, 64 * 1024);
+            if (!chunk) continue;
+            append(echoed[stream], chunk->data);
+            if (chunk->finished && finished.insert(stream).second) EXPECT_EQ(echoed[stream], payload_of(index));
+          }
+          a.process(pair.now);
+          return finished.size() == count;
+        },
+        limit);
+  }
+  static Bytes payload_of(std::size_t index) {
+    Bytes payload(1000 + index);
+    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>(index * 7 + i);
+    return payload;
+  }
+};
+
+TEST_F(QuicHostsWithFewStreams, OpensBeyondThePeersStreamLimitWaitForCredit) {
+  connect();
+  // Let identify's streams finish so a's credit is the whole two.
+  ASSERT_TRUE(run_until([&] { return !find<swarm::swarm_event::Identified>(a_events).empty(); }));
+  pair.run_until([&] { pump(); return false; }, 50ms);
+  constexpr std::size_t kStreams = 9;
+  ASSERT_TRUE(echo_many(kStreams, 20s));
+  EXPECT_EQ(find<swarm::swarm_event::StreamOpened>(a_events).size(), kStreams);
+  EXPECT_TRUE(find<swarm::swarm_event::StreamOpenFailed>(a_events).empty());
+  EXPECT_TRUE(a.swarm().is_connected(b.local_peer()));
 }
 
 }  // namespace

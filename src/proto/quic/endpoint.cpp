@@ -306,6 +306,11 @@ ngtcp2_callbacks Endpoint::Impl::callbacks(bool server) {
     }
     return 0;
   };
+  cb.extend_max_local_streams_bidi = [](ngtcp2_conn*, std::uint64_t, void* user_data) {
+    auto& connection = connection_of(user_data);
+    connection.endpoint->events.push_back(StreamCredit{connection.handle});
+    return 0;
+  };
   cb.extend_max_stream_data = [](ngtcp2_conn*, std::int64_t stream_id, std::uint64_t, void* user_data, void*) {
     auto& connection = connection_of(user_data);
     if (auto it = connection.streams.find(stream_id); it != connection.streams.end()) it->second.flow_blocked = false;

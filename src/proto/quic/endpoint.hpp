@@ -100,6 +100,8 @@ class Endpoint {
   // Ends the connection (CONNECTION_CLOSE with an application code); ConnectionClosed follows.
   void close(ConnectionHandle connection, std::uint64_t error_code = 0, std::string_view reason = {});
 
+  // Fails with stream_limit while the peer's MAX_STREAMS allows no more;
+  // StreamCredit follows when it raises the limit.
   Expected<StreamId, QuicError> open_stream(ConnectionHandle connection);
   // Queues up to stream_send_buffer_bytes_max unacknowledged bytes and
   // returns how many it took; StreamWritable follows when room frees up.

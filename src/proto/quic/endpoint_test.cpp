@@ -448,6 +448,44 @@ TEST(QuicEndpoint, RetryValidatesTheClientAddressFirst) {
   ASSERT_TRUE(pair.run_until([&] { return pair.has<StreamReadable>(pair.server); }, 2s));
 }
 
+TEST(QuicEndpoint, StreamCreditFollowsTheLimitOnceAStreamCloses) {
+  Options one_stream;
+  one_stream.streams_per_connection_max = 1;
+  EndpointPair pair({}, one_stream);
+  ConnectionHandle handle = 0;
+  ASSERT_TRUE(handshake(pair, std::nullopt, &handle));
+  const ConnectionHandle server_handle = pair.take<Connected>(pair.server).front().connection;
+  pair.take<StreamCredit>(pair.client);  // the initial limit may be reported too
+
+  auto first = pair.client.endpoint->open_stream(handle);
+  ASSERT_TRUE(first);
+  auto refused = pair.client.endpoint->open_stream(handle);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::stream_limit);
+
+  // The server finishes the stream both ways; its slot is credited back.
+  ASSERT_TRUE(pair.client.endpoint->write(handle, *first, as_bytes("one")));
+  ASSERT_TRUE(pair.client.endpoint->close_write(handle, *first));
+  ASSERT_TRUE(pair.run_until([&] { return pair.has<StreamReadable>(pair.server); }, 2s));
+  ASSERT_TRUE(pair.run_until(
+      [&] {
+        auto read = pair.server.endpoint->read(server_handle, *first, 1024);
+        return read && read->finished;
+      },
+      2s));
+  ASSERT_TRUE(pair.server.endpoint->close_write(server_handle, *first));
+  ASSERT_TRUE(pair.run_until(
+      [&] {
+        (void)pair.client.endpoint->read(handle, *first, 1024);  // takes the server's FIN
+        return pair.has<StreamCredit>(pair.client);
+      },
+      5s));
+  EXPECT_EQ(pair.take<StreamCredit>(pair.client).front().connection, handle);
+  auto second = pair.client.endpoint->open_stream(handle);
+  ASSERT_TRUE(second) << second.error().detail;
+  EXPECT_NE(*second, *first);
+}
+
 TEST(QuicEndpoint, ResetAndCloseReachThePeer) {
   EndpointPair pair;
   ConnectionHandle handle = 0;

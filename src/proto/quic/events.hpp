@@ -47,6 +47,11 @@ struct StreamReset {
   StreamId stream = 0;
   std::uint64_t error_code = 0;
 };
+// The peer raised how many streams we may open (MAX_STREAMS): an
+// open_stream() that failed with stream_limit may succeed now.
+struct StreamCredit {
+  ConnectionHandle connection = 0;
+};
 // Both directions are finished (cleanly or not). Unread data stays readable.
 struct StreamClosed {
   ConnectionHandle connection = 0;
@@ -64,6 +69,6 @@ struct ConnectionClosed {
 };
 
 using Event = std::variant<Connected, StreamOpened, StreamReadable, StreamWritable, StreamReset, StreamClosed,
-                           ConnectionClosed>;
+                           ConnectionClosed, StreamCredit>;
 
 }  // namespace taho::quic

@@ -10,7 +10,8 @@ SimNetwork::SimNetwork(std::size_t hosts, SimNetworkOptions options) : options_(
     crypto::Ed25519Seed seed{};
     rng_.fill(seed);
     auto key = crypto::Ed25519KeyPair::from_seed(seed);
-    auto node = std::make_unique<Node>(Node{*key, PeerId::from_ed25519(key->public_key()), nullptr, {}, 0});
+    auto node = std::make_unique<Node>(
+        Node{*key, PeerId::from_ed25519(key->public_key()), nullptr, {}, 0, {}, std::nullopt});
     nodes_.push_back(std::move(node));
     node_rngs_.push_back(std::make_unique<SeededRng>(rng_.next_u64()));
   }

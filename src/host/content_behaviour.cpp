@@ -31,6 +31,9 @@ constexpr Duration kServingIdle = 30s;     // a served stream without request or
 constexpr Duration kServingSweep = 5s;
 constexpr Duration kTick = 500ms;          // fetch upkeep: retries, re-discovery, idle streams
 constexpr Duration kProgressInterval = 100ms;
+// How often a fetch whose commit runs on the storage's worker asks whether
+// it is over: adds at most this to a fetch, and wakes the loop little.
+constexpr Duration kCommitPoll = 5ms;
 constexpr Duration kFirstAnnounceDelay = 10s;
 constexpr std::size_t kReannounceBatchesMax = 16;  // x announcement_entries_max newest objects per round
 constexpr std::size_t kProvidesPerRoundMax = 64;   // DHT records started per round for objects not yet provided
@@ -674,7 +677,13 @@ void ContentBehaviour::begin(Instant now, swarm::Swarm& swarm, FetchId id) {
 }
 
 void ContentBehaviour::cancel_fetch(Instant now, swarm::Swarm& swarm, FetchId id) {
-  if (!fetches_.count(id)) return;
+  auto found = fetches_.find(id);
+  if (found == fetches_.end()) return;
+  if (found->second.committing) {
+    // The storage owns the partial until its commit is over.
+    found->second.cancel_after_commit = true;
+    return;
+  }
   finish(now, swarm, id, unexpected(FetchError{FetchErrc::cancelled, "cancelled"}), false);
 }
 
@@ -768,7 +777,7 @@ std::uint64_t ContentBehaviour::open_transfer(Fetch& fetch, const PeerId& peer, 
 
 void ContentBehaviour::drive(Instant now, swarm::Swarm& swarm, FetchId id) {
   auto found = fetches_.find(id);
-  if (found == fetches_.end() || found->second.waiting) return;
+  if (found == fetches_.end() || found->second.waiting || found->second.committing) return;
   Fetch& fetch = found->second;
 
   if (auto holders = index_.find(fetch.root); holders != index_.end()) {
@@ -1200,14 +1209,45 @@ void ContentBehaviour::complete(Instant now, swarm::Swarm& swarm, FetchId id) {
   const std::uint64_t size = *fetch.size;
   emit_progress(now, fetch, false);  // unless one went out in the last 100 ms: FetchFinished follows anyway
   if (!stored_all(fetch)) return finish(now, swarm, id, size, false);
-  fetch.partial_open = false;
-  if (auto committed = storage_->commit_partial(fetch.root); !committed) {
-    return finish(now, swarm, id,
-                  unexpected(FetchError{FetchErrc::storage, "committing the download failed: " + committed.error().text}),
+  if (fetch.committing) return;
+  if (auto begun = storage_->begin_commit(fetch.root); !begun) {
+    return finish(now, swarm, id,  // closes the partial, which stays for a later fetch
+                  unexpected(FetchError{FetchErrc::storage, "committing the download failed: " + begun.error().text}),
                   false);
   }
+  fetch.partial_open = false;  // the storage's until the commit is over
+  fetch.committing = true;
+  fetch.deadline.reset();
+  // Nothing more to receive: streams still open (stolen duplicates) go now.
+  std::vector<std::uint64_t> streams;
+  for (const auto& [token, transfer] : transfers_) {
+    if (transfer.fetch == id) streams.push_back(token);
+  }
+  for (auto token : streams) reset_transfer(now, swarm, token);
+  check_commit(now, swarm, id);
+}
+
+void ContentBehaviour::check_commit(Instant now, swarm::Swarm& swarm, FetchId id) {
+  auto found = fetches_.find(id);
+  if (found == fetches_.end() || !found->second.committing) return;
+  Fetch& fetch = found->second;
+  auto committed = storage_->poll_commit(fetch.root);
+  if (!committed) {
+    if (!next_commit_poll_) next_commit_poll_ = now + kCommitPoll;
+    return;
+  }
+  fetch.committing = false;
+  if (!*committed) {
+    return finish(now, swarm, id,
+                  unexpected(FetchError{FetchErrc::storage, "committing the download failed: " + committed->error().text}),
+                  false);
+  }
+  const std::uint64_t size = *fetch.size;
   // A node that fetched content holds it: it says so (content redundancy).
   announce(now, fetch.root, size);
+  if (fetch.cancel_after_commit) {
+    return finish(now, swarm, id, unexpected(FetchError{FetchErrc::cancelled, "cancelled"}), false);
+  }
   finish(now, swarm, id, size, true);
 }
 
@@ -1287,11 +1327,15 @@ void ContentBehaviour::handle_timeout(Instant now, swarm::Swarm& swarm) {
   }
   std::vector<FetchId> ids;
   for (const auto& [id, fetch] : fetches_) ids.push_back(id);
+  if (next_commit_poll_ && now >= *next_commit_poll_) {
+    next_commit_poll_.reset();  // re-armed by those still committing
+    for (const FetchId id : ids) check_commit(now, swarm, id);
+  }
   for (const FetchId id : ids) {
     auto found = fetches_.find(id);
     if (found == fetches_.end()) continue;
     Fetch& fetch = found->second;
-    if (fetch.deadline && now >= *fetch.deadline) {
+    if (fetch.deadline && now >= *fetch.deadline && !fetch.committing) {
       const bool found_any = fetch.size || fetch.holder_seen;
       finish(now, swarm, id,
              unexpected(FetchError{found_any ? FetchErrc::unavailable : FetchErrc::not_found,
@@ -1326,6 +1370,7 @@ std::optional<Instant> ContentBehaviour::next_timeout() const {
   if (rate_wakeup_) next = std::min(next, *rate_wakeup_);
   if (next_serving_sweep_) next = std::min(next, *next_serving_sweep_);
   if (next_tick_) next = std::min(next, *next_tick_);
+  if (next_commit_poll_) next = std::min(next, *next_commit_poll_);
   for (const auto& [id, fetch] : fetches_) {
     if (fetch.deadline) next = std::min(next, *fetch.deadline);
     if (fetch.progress_due && fetch.last_progress) next = std::min(next, *fetch.last_progress + kProgressInterval);

@@ -295,6 +295,11 @@ class ContentBehaviour {
     std::uint64_t contiguous_group = 0;  // groups before it (from the wanted start) are all stored
     std::optional<Instant> last_progress;
     bool progress_due = false;
+    // Every group is stored and the storage commits the object (on a worker
+    // thread in the daemon): the fetch waits for that, polling, and does
+    // nothing else meanwhile. A cancel then takes effect once it is over.
+    bool committing = false;
+    bool cancel_after_commit = false;
   };
   enum class TransferKind : std::uint8_t { probe, range, ask };
   struct Transfer {
@@ -334,6 +339,8 @@ class ContentBehaviour {
   // Resets the streams of ranges the plan cancelled (another copy won).
   void reap_cancelled(Instant now, swarm::Swarm& swarm, Fetch& fetch);
   void complete(Instant now, swarm::Swarm& swarm, FetchId id);
+  // A committing fetch: finishes it if the storage's commit is over.
+  void check_commit(Instant now, swarm::Swarm& swarm, FetchId id);
   void finish(Instant now, swarm::Swarm& swarm, FetchId id, Expected<std::uint64_t, FetchError> result,
               bool committed);
   void emit_progress(Instant now, Fetch& fetch, bool force);
@@ -371,6 +378,7 @@ class ContentBehaviour {
   std::map<std::uint64_t, FetchId> dht_lookups_;  // FindProviders token -> fetch
   std::uint64_t next_token_ = 1;
   std::optional<Instant> next_tick_;
+  std::optional<Instant> next_commit_poll_;  // while a fetch is committing
 
   struct PeerStats {
     std::optional<double> throughput;

@@ -1,8 +1,10 @@
 // What the content exchange (content_behaviour.hpp) needs from the node's
 // storage, as an interface: the daemon implements it over the content store
 // (node/store_content_storage.hpp), the simulated network in memory. Calls
-// are synchronous and made on the host's thread; each touches at most one
-// range (a few MiB), so the event loop never stalls on a whole object.
+// are made on the host's thread and touch at most one range (a few MiB),
+// so the event loop never stalls on a whole object; the one step that
+// needs the whole object, committing a download, is begun here and its
+// outcome polled (the daemon runs it on a worker thread).
 #pragma once
 
 #include <cstdint>
@@ -46,9 +48,16 @@ class ContentStorage {
   // Writes one verified group. A crash may lose groups written since the
   // last flush but never marks a group that is not on disk.
   virtual Result<void> write_group(const content::Hash& root, const content::VerifiedGroup& group) = 0;
-  // Every group is written: re-verify and move the object into the store
-  // atomically; the partial is gone afterwards.
-  virtual Result<void> commit_partial(const content::Hash& root) = 0;
+  // Every group is written: begins moving the object into the store
+  // atomically, after checking it against the root (from the verified
+  // groups' chaining values, hashing only what this fetch did not verify
+  // itself). The partial is no longer open for writing. Fails at once only
+  // if the commit cannot begin (e.g. no such partial is open).
+  virtual Result<void> begin_commit(const content::Hash& root) = 0;
+  // The outcome of the commit begun for `root`, once, when it is known (the
+  // partial is gone then, committed or discarded as damaged); nothing while
+  // it runs or when no commit was begun.
+  virtual std::optional<Result<void>> poll_commit(const content::Hash& root) = 0;
   // The fetch stopped (cancelled, failed, or it wanted a range only): flush
   // the bitmap and keep the partial for a later fetch.
   virtual void close_partial(const content::Hash& root) = 0;

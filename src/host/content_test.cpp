@@ -174,11 +174,17 @@ TEST(MemoryContentStorage, ServesKeepsPartialsAndCommitsOnlyWhatHashesToTheId) {
   };
   ASSERT_TRUE(store.write_group(root, group(1)));
   EXPECT_FALSE(store.write_group(root, content::VerifiedGroup{3, 3 * kGroupBytes, Bytes(100)})) << "wrong length";
-  EXPECT_FALSE(store.commit_partial(root)) << "groups are missing";
-  store.close_partial(root);
+  ASSERT_TRUE(store.begin_commit(root));
+  const auto refused = store.poll_commit(root);
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(*refused) << "groups are missing";
+  EXPECT_FALSE(store.poll_commit(root)) << "an outcome is told once";
   EXPECT_EQ(*store.open_partial(root, bytes.size()), Bytes{0x02});
   for (std::uint64_t index : {0u, 2u, 3u}) ASSERT_TRUE(store.write_group(root, group(index)));
-  ASSERT_TRUE(store.commit_partial(root));
+  ASSERT_TRUE(store.begin_commit(root));
+  EXPECT_FALSE(store.begin_commit(root)) << "begun already";
+  const auto committed = store.poll_commit(root);
+  ASSERT_TRUE(committed && *committed);
   ASSERT_NE(store.contents(root), nullptr);
   EXPECT_EQ(*store.contents(root), bytes);
   EXPECT_FALSE(store.partial_groups(root));
@@ -191,7 +197,10 @@ TEST(MemoryContentStorage, ServesKeepsPartialsAndCommitsOnlyWhatHashesToTheId) {
   ASSERT_TRUE(store.write_group(wrong, content::VerifiedGroup{0, 0, Bytes(10, 1)}));
   EXPECT_EQ(*store.open_partial(wrong, 20), Bytes{0});
   ASSERT_TRUE(store.write_group(wrong, content::VerifiedGroup{0, 0, Bytes(20, 1)}));
-  EXPECT_FALSE(store.commit_partial(wrong));
+  ASSERT_TRUE(store.begin_commit(wrong));
+  const auto mismatch = store.poll_commit(wrong);
+  ASSERT_TRUE(mismatch);
+  EXPECT_FALSE(*mismatch);
   EXPECT_FALSE(store.size_of(wrong));
 }
 
@@ -237,6 +246,63 @@ TEST(Content, PublishOnOneNodeFetchOnAnother) {
   EXPECT_FALSE(held->committed);
   mesh.net->run_for(1s);
   EXPECT_EQ(finished_count(*mesh.net, 1, again), 1u);
+  EXPECT_EQ(finished_count(*mesh.net, 1, id), 1u);
+}
+
+// The daemon commits on a worker thread: while the commit runs the fetch
+// waits without holding anything up (the host serves, other fetches run,
+// a second fetch of the same root waits), and a cancel meanwhile is
+// answered once the commit is over.
+TEST(Content, FetchWaitsForACommitThatRunsElsewhere) {
+  Mesh mesh = make_mesh(2, 31, 1);
+  mesh.net->run_for(3s);
+  const Bytes bytes = random_bytes(400'000, 21);
+  const Bytes other = random_bytes(100'000, 22);
+  const content::Hash root = publish(mesh, 0, bytes);
+  const content::Hash other_root = publish(mesh, 0, other);
+  const content::Hash served_root = publish(mesh, 1, random_bytes(50'000, 23));
+  mesh.net->run_for(2s);
+  mesh.store(1).hold_commits(true);
+
+  const FetchId id = mesh.host(1).fetch(mesh.net->now(), root);
+  ASSERT_TRUE(mesh.net->run_until([&] { return mesh.store(1).commits_pending() == 1; }, 30s));
+  mesh.net->run_for(2s);
+  EXPECT_FALSE(finished_fetch(*mesh.net, 1, id)) << "finished before its commit";
+  EXPECT_EQ(mesh.host(1).content().fetches_running(), 1u);
+  const auto progress = progress_of(*mesh.net, 1, id);
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back().verified_bytes, bytes.size());
+
+  // Meanwhile: the node serves, and a fetch of other content runs and
+  // waits for its own commit; a second fetch of the same root waits.
+  const auto served = fetch_and_wait(mesh, 0, served_root);
+  ASSERT_TRUE(served.size) << served.size.error().detail;
+  EXPECT_TRUE(served.committed);
+  const FetchId second = mesh.host(1).fetch(mesh.net->now(), root);
+  const FetchId unrelated = mesh.host(1).fetch(mesh.net->now(), other_root);
+  ASSERT_TRUE(mesh.net->run_until([&] { return mesh.store(1).commits_pending() == 2; }, 30s));
+  mesh.host(1).cancel_fetch(mesh.net->now(), id);
+  mesh.net->run_for(1s);
+  EXPECT_FALSE(finished_fetch(*mesh.net, 1, id)) << "the cancel waits for the commit";
+  EXPECT_FALSE(finished_fetch(*mesh.net, 1, second));
+  EXPECT_FALSE(finished_fetch(*mesh.net, 1, unrelated));
+
+  mesh.store(1).release_commits();
+  ASSERT_TRUE(mesh.net->run_until([&] { return finished_fetch(*mesh.net, 1, second).has_value(); }, 5s));
+  const auto cancelled = *finished_fetch(*mesh.net, 1, id);
+  ASSERT_FALSE(cancelled.size);
+  EXPECT_EQ(cancelled.size.error().code, FetchErrc::cancelled);
+  ASSERT_NE(mesh.store(1).contents(root), nullptr) << "the commit itself went through";
+  EXPECT_EQ(*mesh.store(1).contents(root), bytes);
+  const auto again = *finished_fetch(*mesh.net, 1, second);
+  ASSERT_TRUE(again.size);
+  EXPECT_FALSE(again.committed) << "it found the object in the store";
+  const auto done = *finished_fetch(*mesh.net, 1, unrelated);
+  ASSERT_TRUE(done.size) << done.size.error().detail;
+  EXPECT_TRUE(done.committed);
+  EXPECT_EQ(*mesh.store(1).contents(other_root), other);
+  EXPECT_EQ(mesh.host(1).content().fetches_running(), 0u);
+  mesh.net->run_for(1s);
   EXPECT_EQ(finished_count(*mesh.net, 1, id), 1u);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <string>
+#include <utility>
 
 #include "content/tree/range_encoding.hpp"
 #include "content/tree/tree_shape.hpp"
@@ -97,7 +98,33 @@ Result<void> MemoryContentStorage::write_group(const content::Hash& root, const 
   return {};
 }
 
-Result<void> MemoryContentStorage::commit_partial(const content::Hash& root) {
+Result<void> MemoryContentStorage::begin_commit(const content::Hash& root) {
+  auto found = partials_.find(root);
+  if (found == partials_.end() || !found->second.open) return fail("no open partial");
+  const bool begun = std::find(held_commits_.begin(), held_commits_.end(), root) != held_commits_.end();
+  if (begun || commit_results_.count(root)) return fail("a commit was begun already");
+  found->second.open = false;
+  if (hold_commits_) {
+    held_commits_.push_back(root);
+  } else {
+    commit_results_.insert_or_assign(root, commit(root));
+  }
+  return {};
+}
+
+std::optional<Result<void>> MemoryContentStorage::poll_commit(const content::Hash& root) {
+  auto found = commit_results_.find(root);
+  if (found == commit_results_.end()) return std::nullopt;
+  auto result = std::move(found->second);
+  commit_results_.erase(found);
+  return result;
+}
+
+void MemoryContentStorage::release_commits() {
+  for (const auto& root : std::exchange(held_commits_, {})) commit_results_.insert_or_assign(root, commit(root));
+}
+
+Result<void> MemoryContentStorage::commit(const content::Hash& root) {
   auto found = partials_.find(root);
   if (found == partials_.end()) return fail("no partial");
   Partial& partial = found->second;

@@ -31,13 +31,21 @@ class MemoryContentStorage : public ContentStorage {
   std::uint64_t encoded_bytes_served() const { return encoded_bytes_served_; }
   std::uint64_t groups_written() const { return groups_written_; }
 
+  // Commits finish inside begin_commit unless held: then they wait for
+  // release_commits(), as the daemon's run on a worker thread (for tests of
+  // what happens meanwhile).
+  void hold_commits(bool hold) { hold_commits_ = hold; }
+  void release_commits();
+  std::size_t commits_pending() const { return held_commits_.size(); }
+
   // ---- ContentStorage
   std::optional<std::uint64_t> size_of(const content::Hash& root) override;
   Result<Bytes> encode_range(const content::Hash& root, content::ByteRange range) override;
   std::vector<HeldContent> held() override;
   Result<Bytes> open_partial(const content::Hash& root, std::uint64_t size) override;
   Result<void> write_group(const content::Hash& root, const content::VerifiedGroup& group) override;
-  Result<void> commit_partial(const content::Hash& root) override;
+  Result<void> begin_commit(const content::Hash& root) override;
+  std::optional<Result<void>> poll_commit(const content::Hash& root) override;
   void close_partial(const content::Hash& root) override;
 
  private:
@@ -53,7 +61,12 @@ class MemoryContentStorage : public ContentStorage {
     bool open = false;
   };
 
+  Result<void> commit(const content::Hash& root);
+
   std::map<content::Hash, Object> objects_;
+  bool hold_commits_ = false;
+  std::vector<content::Hash> held_commits_;               // begun, waiting for release_commits()
+  std::map<content::Hash, Result<void>> commit_results_;  // finished, not polled yet
   std::map<content::Hash, Partial> partials_;
   std::uint64_t next_added_ = 0;
   std::uint64_t encoded_bytes_served_ = 0;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 #include <random>
+#include <thread>
 
 namespace taho::node {
 namespace {
@@ -52,6 +53,15 @@ class StoreContentStorageTest : public testing::Test {
     return groups;
   }
 
+  // Begins the commit and waits for its outcome, as the host polls for it.
+  static Result<void> commit(StoreContentStorage& storage, const content::Hash& root) {
+    if (auto begun = storage.begin_commit(root); !begun) return begun;
+    for (;;) {
+      if (auto outcome = storage.poll_commit(root)) return *outcome;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
   fs::path dir_;
 };
 
@@ -91,14 +101,15 @@ TEST_F(StoreContentStorageTest, FetchesIntoAPartialAcrossRestartsAndServesTheRes
   EXPECT_EQ((*resumed)[2], 0x0f);
   EXPECT_EQ((*resumed)[3], 0x00);
   EXPECT_EQ((*resumed)[6], 0x04);
-  EXPECT_FALSE(target.commit_partial(root));  // groups missing
-  EXPECT_EQ(target.open_partials(), 1u);      // still open for them
+  EXPECT_FALSE(target.begin_commit(root));  // groups missing
+  EXPECT_EQ(target.open_partials(), 1u);    // still open for them
   for (const auto& group : fetch(source, root, {20 * kGroupBytes, 40 * kGroupBytes})) {
     ASSERT_TRUE(target.write_group(root, group));
   }
-  auto committed = target.commit_partial(root);
+  auto committed = commit(target, root);
   ASSERT_TRUE(committed) << committed.error().text;
   EXPECT_EQ(target.open_partials(), 0u);
+  EXPECT_EQ(target.commits_running(), 0u);
   EXPECT_EQ(target.size_of(root), bytes.size());
   EXPECT_TRUE(target_store.verify(put->id));
   EXPECT_TRUE(target_store.list_partials()->empty());
@@ -121,7 +132,8 @@ TEST_F(StoreContentStorageTest, ClearErrorsForWhatIsNotOpen) {
   auto written = storage.write_group(root, {0, 0, Bytes(10)});
   ASSERT_FALSE(written);
   EXPECT_NE(written.error().text.find("no partial download of ca_blake3_"), std::string::npos);
-  EXPECT_FALSE(storage.commit_partial(root));
+  EXPECT_FALSE(storage.begin_commit(root));
+  EXPECT_FALSE(storage.poll_commit(root));
   storage.close_partial(root);  // harmless
   EXPECT_FALSE(storage.encode_range(root, {0, kGroupBytes}));
   EXPECT_FALSE(storage.size_of(root));
@@ -132,27 +144,86 @@ TEST_F(StoreContentStorageTest, ClearErrorsForWhatIsNotOpen) {
   EXPECT_NE(misfit.error().text.find("does not fit"), std::string::npos) << misfit.error().text;
 }
 
-TEST_F(StoreContentStorageTest, ADamagedPartialIsDroppedAtCommit) {
-  auto store = open_store("store");
-  StoreContentStorage storage(store);
+TEST_F(StoreContentStorageTest, APartialDamagedOnDiskIsDroppedAtCommit) {
+  auto source_store = open_store("source");
+  StoreContentStorage source(source_store);
   const Bytes bytes = random_bytes(4 * kGroupBytes, 2);
-  const auto root = crypto::blake3::hash(bytes);
-  ASSERT_TRUE(storage.open_partial(root, bytes.size()));
-  for (std::uint64_t group = 0; group < 4; ++group) {
-    Bytes piece(bytes.begin() + static_cast<std::ptrdiff_t>(group * kGroupBytes),
-                bytes.begin() + static_cast<std::ptrdiff_t>((group + 1) * kGroupBytes));
-    if (group == 2) piece[9] ^= 1;  // as if the disk had changed it after verification
-    ASSERT_TRUE(storage.write_group(root, {group, group * kGroupBytes, piece}));
+  auto put = source_store.put_bytes(bytes);
+  ASSERT_TRUE(put);
+  const content::Hash root = put->id.hash();
+  const auto groups = fetch(source, root, {0, bytes.size()});
+  ASSERT_EQ(groups.size(), 4u);
+
+  auto store = open_store("store");
+  {
+    StoreContentStorage storage(store);
+    ASSERT_TRUE(storage.open_partial(root, bytes.size()));
+    for (const auto& group : groups) ASSERT_TRUE(storage.write_group(root, group));
+  }  // the node stops before committing
+  // Meanwhile the disk (or someone) changes a byte the bitmap vouches for.
+  const fs::path data = store.options().root / "partial" / put->id.hex() / "data";
+  {
+    std::fstream file(data, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(2 * kGroupBytes + 9);
+    file.put(static_cast<char>(bytes[2 * kGroupBytes + 9] ^ 1));
   }
-  auto committed = storage.commit_partial(root);
+  StoreContentStorage storage(store);
+  auto bitmap = storage.open_partial(root, bytes.size());
+  ASSERT_TRUE(bitmap);
+  EXPECT_EQ(*bitmap, Bytes{0x0f});  // every group, as far as the bitmap knows
+  auto committed = commit(storage, root);
   ASSERT_FALSE(committed);
   EXPECT_NE(committed.error().text.find("damaged"), std::string::npos) << committed.error().text;
   EXPECT_EQ(storage.open_partials(), 0u);
   EXPECT_FALSE(storage.size_of(root));
+  EXPECT_FALSE(store.contains(put->id));
   // The next fetch starts from nothing.
-  auto bitmap = storage.open_partial(root, bytes.size());
-  ASSERT_TRUE(bitmap);
-  EXPECT_EQ(*bitmap, Bytes{0});
+  auto afresh = storage.open_partial(root, bytes.size());
+  ASSERT_TRUE(afresh);
+  EXPECT_EQ(*afresh, Bytes{0});
+}
+
+TEST_F(StoreContentStorageTest, CommitsRunOffTheCallersThread) {
+  auto source_store = open_store("source");
+  StoreContentStorage source(source_store);
+  const Bytes bytes = random_bytes(40 * kGroupBytes + 5, 3);
+  const Bytes other = random_bytes(3 * kGroupBytes, 4);
+  auto put = source_store.put_bytes(bytes);
+  ASSERT_TRUE(put);
+  const content::Hash root = put->id.hash();
+
+  auto store = open_store("store");
+  auto held = store.put_bytes(other);
+  ASSERT_TRUE(held);
+  // The runner keeps the job: the commit is under way until the test runs it.
+  std::vector<std::function<void()>> jobs;
+  StoreContentStorage storage(store, [&jobs](std::function<void()> job) { jobs.push_back(std::move(job)); });
+  ASSERT_TRUE(storage.open_partial(root, bytes.size()));
+  for (const auto& group : fetch(source, root, {0, bytes.size()})) ASSERT_TRUE(storage.write_group(root, group));
+  ASSERT_TRUE(storage.begin_commit(root));
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(storage.commits_running(), 1u);
+  EXPECT_EQ(storage.open_partials(), 0u);
+
+  // Meanwhile the caller's thread goes on: serving, other partials. The
+  // partial being committed is not for writing, nor to be opened again.
+  EXPECT_FALSE(storage.poll_commit(root));
+  EXPECT_FALSE(storage.size_of(root));
+  EXPECT_EQ(storage.size_of(held->id.hash()), other.size());
+  EXPECT_TRUE(storage.encode_range(held->id.hash(), {0, kGroupBytes}));
+  EXPECT_FALSE(storage.write_group(root, fetch(source, root, {0, kGroupBytes})[0]));
+  EXPECT_FALSE(storage.open_partial(root, bytes.size()));
+  EXPECT_FALSE(storage.begin_commit(root));
+
+  std::thread worker(jobs[0]);
+  worker.join();
+  auto outcome = storage.poll_commit(root);
+  ASSERT_TRUE(outcome);
+  EXPECT_TRUE(*outcome) << outcome->error().text;
+  EXPECT_FALSE(storage.poll_commit(root)) << "an outcome is told once";
+  EXPECT_EQ(storage.commits_running(), 0u);
+  EXPECT_EQ(storage.size_of(root), bytes.size());
+  EXPECT_TRUE(store.verify(put->id));
 }
 
 TEST_F(StoreContentStorageTest, ASecondSizeStartsAfresh) {

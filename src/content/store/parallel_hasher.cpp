@@ -12,6 +12,9 @@
 namespace taho::content {
 namespace {
 
+// Outboard bytes are appended to the file every this many groups (256 KiB of pairs).
+constexpr std::uint64_t kOutboardFlushGroups = 4096;
+
 unsigned thread_count(const ParallelHashOptions& options) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   return options.threads == 0 ? cores : options.threads;
@@ -122,6 +125,48 @@ Expected<Hash, StoreError> hash_source(int source_fd, ByteView mapped, std::uint
 }
 
 }  // namespace
+
+Expected<Hash, StoreError> hash_with_chaining_values(ByteView source, GroupChainingValues& known, HashTargets targets,
+                                                     const ParallelHashOptions& options) {
+  const std::uint64_t size = source.size();
+  if (size > kContentBytesMax) return unexpected(StoreError{StoreErrc::bad_request, "content above 1 PiB"});
+  const std::uint64_t groups = group_count(size);
+  if (known.slots() != groups - 1) return hash_bytes(source, targets, options, {});
+
+  // The groups without a value, shared out to the threads in batches.
+  const std::vector<std::uint64_t> missing = known.missing();
+  std::vector<Hash> hashed(missing.size());
+  const std::uint64_t batch_groups = std::max<std::uint64_t>(1, options.batch_bytes / kGroupBytes);
+  std::atomic<std::uint64_t> next_batch{0};
+  const auto work_missing = [&] {
+    for (;;) {
+      const std::uint64_t first = next_batch.fetch_add(1) * batch_groups;
+      if (first >= missing.size()) return;
+      const std::uint64_t end = std::min<std::uint64_t>(missing.size(), first + batch_groups);
+      for (std::uint64_t i = first; i < end; ++i) {
+        hashed[i] = group_chaining_value(source.subspan(missing[i] * kGroupBytes, kGroupBytes), missing[i]);
+      }
+    }
+  };
+  const unsigned workers = static_cast<unsigned>(
+      std::min<std::uint64_t>(thread_count(options), (missing.size() + batch_groups - 1) / batch_groups));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < workers; ++t) pool.emplace_back(work_missing);
+  work_missing();  // this thread is a worker too
+  for (auto& thread : pool) thread.join();
+  for (std::size_t i = 0; i < missing.size(); ++i) known.set(missing[i], hashed[i]);
+
+  OutboardBuilder builder;
+  for (std::uint64_t group = 0; group + 1 < groups; ++group) {
+    builder.add_group(known.at(group));
+    if ((group + 1) % kOutboardFlushGroups == 0) {
+      if (auto flushed = flush_outboard(builder, targets); !flushed) return unexpected(flushed.error());
+    }
+  }
+  const Hash root = builder.finish(source.subspan((groups - 1) * kGroupBytes));
+  if (auto flushed = flush_outboard(builder, targets); !flushed) return unexpected(flushed.error());
+  return root;
+}
 
 Expected<Hash, StoreError> hash_file(int source_fd, std::uint64_t size, HashTargets targets,
                                      const ParallelHashOptions& options, const ProgressFn& progress) {

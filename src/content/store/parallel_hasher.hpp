@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "content/store/group_chaining_values.hpp"
 #include "content/store/store_error.hpp"
 #include "content/tree/outboard.hpp"
 
@@ -35,5 +36,15 @@ Expected<Hash, StoreError> hash_file(int source_fd, std::uint64_t size, HashTarg
 // no read copy, as fast as b3sum's mmap path.
 Expected<Hash, StoreError> hash_bytes(ByteView source, HashTargets targets, const ParallelHashOptions& options,
                                       const ProgressFn& progress);
+
+// The root and outboard of `source` from the chaining values `known` has:
+// only the groups it lacks are hashed (on several cores, into `known`),
+// then the last group, and the tree above the groups is joined from the
+// values (OutboardBuilder). Content whose values are not kept at all
+// (above GroupChainingValues::kContentBytesMax) is hashed whole, as
+// hash_bytes does. The result is the root of `source` only as far as the
+// values in `known` are those of its groups: the caller vouches for that.
+Expected<Hash, StoreError> hash_with_chaining_values(ByteView source, GroupChainingValues& known, HashTargets targets,
+                                                     const ParallelHashOptions& options);
 
 }  // namespace taho::content

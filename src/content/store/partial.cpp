@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <future>
 #include <optional>
 #include <string>
 #include <thread>
@@ -134,6 +135,18 @@ Expected<UniqueFd, StoreError> lock_partial_dir(const fs::path& dir, const Conte
   return unexpected(StoreError{StoreErrc::io, "could not lock " + dir.string() + ": it keeps being removed"});
 }
 
+struct FlushOutcome {
+  Expected<void, StoreError> result;
+  bool sync_failed = false;  // the fdatasync failed (not the bitmap's write)
+};
+
+// Makes the data durable, then marks `bitmap` (groups written before the
+// call) in the bitmap file: a bit on disk never names bytes that are not.
+FlushOutcome flush_to_disk(int data_fd, const fs::path& dir, const GroupBitmap& bitmap) {
+  if (auto synced = sync_data(data_fd, "partial download"); !synced) return {unexpected(synced.error()), true};
+  return {write_bitmap(dir, bitmap), false};
+}
+
 }  // namespace
 
 struct Partial::State {
@@ -143,9 +156,14 @@ struct Partial::State {
   UniqueFd lock;  // flock on dir, held while open
   UniqueFd data;
   GroupBitmap completed{0};
+  GroupChainingValues chaining_values{0};  // of the groups written through this Partial
   std::uint64_t groups_unflushed = 0;
   std::uint64_t bytes_since_writeback = 0;
   std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
+  // The flush write() started on a worker thread, if any: its fdatasync
+  // waits for the disk (long when the network outpaces it), the writer
+  // goes on meanwhile. One at a time; flush(), commit() and close wait for it.
+  std::optional<std::future<FlushOutcome>> background_flush;
   bool spent = false;  // committed or discarded: the directory is gone
   // An fdatasync failed: the kernel may have dropped dirty pages and will not
   // say so twice, so no later bit could be trusted. The bitmap file keeps
@@ -192,12 +210,14 @@ Expected<void, StoreError> Partial::write(const VerifiedGroup& group) {
                                                              std::to_string(group.offset) + ") does not fit content of " +
                                                              std::to_string(size) + " bytes"});
   }
+  if (auto background = collect_background_flush(false); !background) return background;
   if (state.sync_failed) return unexpected(sync_failed_error(state.id));
   if (state.completed.test(group.index)) return {};  // a second copy: same verified bytes
   if (auto written = write_all_at(state.data.get(), group.bytes, group.offset); !written) {
     return unexpected(written.error());
   }
   state.completed.set(group.index);
+  state.chaining_values.set(group.index, group.chaining_value);
   ++state.groups_unflushed;
   state.bytes_since_writeback += group.bytes.size();
   if (state.bytes_since_writeback >= kWritebackKickBytes) {
@@ -208,21 +228,48 @@ Expected<void, StoreError> Partial::write(const VerifiedGroup& group) {
   const StoreOptions& options = state.store->options_;
   if (state.groups_unflushed * kGroupBytes >= options.partial_flush_bytes &&
       std::chrono::steady_clock::now() - state.last_flush >= options.partial_flush_interval) {
-    return flush();
+    return start_background_flush();
   }
+  return {};
+}
+
+Expected<void, StoreError> Partial::collect_background_flush(bool wait) {
+  State& state = *state_;
+  if (!state.background_flush) return {};
+  if (!wait && state.background_flush->wait_for(std::chrono::seconds(0)) != std::future_status::ready) return {};
+  FlushOutcome outcome = state.background_flush->get();
+  state.background_flush.reset();
+  if (outcome.sync_failed) state.sync_failed = true;
+  // Its groups count as unflushed again, so the next flush marks them.
+  if (!outcome.result) state.groups_unflushed = std::max<std::uint64_t>(state.groups_unflushed, 1);
+  return outcome.result;
+}
+
+Expected<void, StoreError> Partial::start_background_flush() {
+  State& state = *state_;
+  if (state.background_flush &&
+      state.background_flush->wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    return {};  // one at a time: the next one takes these groups along
+  }
+  if (auto previous = collect_background_flush(true); !previous) return previous;
+  if (state.sync_failed) return unexpected(sync_failed_error(state.id));
+  state.groups_unflushed = 0;
+  state.last_flush = std::chrono::steady_clock::now();
+  state.background_flush = std::async(std::launch::async, [fd = state.data.get(), dir = state.dir,
+                                                           bitmap = state.completed] {
+    return flush_to_disk(fd, dir, bitmap);
+  });
   return {};
 }
 
 Expected<void, StoreError> Partial::flush() {
   State& state = *state_;
+  if (auto background = collect_background_flush(true); !background) return background;
   if (state.spent || state.groups_unflushed == 0) return {};
   if (state.sync_failed) return unexpected(sync_failed_error(state.id));
-  // Data first: a bit on disk must never name bytes that are not.
-  if (auto synced = sync_data(state.data.get(), "partial download"); !synced) {
-    state.sync_failed = true;
-    return unexpected(synced.error());
-  }
-  if (auto written = write_bitmap(state.dir, state.completed); !written) return unexpected(written.error());
+  FlushOutcome outcome = flush_to_disk(state.data.get(), state.dir, state.completed);
+  if (outcome.sync_failed) state.sync_failed = true;
+  if (!outcome.result) return outcome.result;
   state.groups_unflushed = 0;
   state.last_flush = std::chrono::steady_clock::now();
   return {};
@@ -233,6 +280,8 @@ Expected<PutResult, StoreError> Partial::commit() {
   if (state.spent) {
     return unexpected(StoreError{StoreErrc::bad_request, what_partial(state.id) + " was committed or discarded already"});
   }
+  // The bitmap flush in flight touches the directory: it ends first.
+  (void)collect_background_flush(true);  // a failed sync shows below; a failed bitmap write does not matter now
   if (state.sync_failed) return unexpected(sync_failed_error(state.id));
   if (!state.completed.complete()) {
     return unexpected(StoreError{StoreErrc::bad_request, what_partial(state.id) + " misses " +
@@ -240,8 +289,9 @@ Expected<PutResult, StoreError> Partial::commit() {
                                                              std::to_string(state.completed.group_count()) + " groups"});
   }
   Store& store = *state.store;
-  // Hashing again checks every byte as it is on disk now, and builds the outboard.
-  auto result = store.adopt_file(state.dir / kDataName, state.data, state.id, state.completed.content_size());
+  // The groups written here have their values; those resumed from disk are hashed now.
+  auto result = store.adopt_file(state.dir / kDataName, state.data, state.id, state.completed.content_size(),
+                                 &state.chaining_values);
   if (!result && result.error().code != StoreErrc::id_mismatch) {
     if (!state.data) {  // the data left with the failed commit: nothing to resume
       state.spent = true;
@@ -303,6 +353,7 @@ Expected<Partial, StoreError> Store::open_partial(const ContentId& id, std::uint
   state->lock = std::move(*lock);
   state->data = std::move(data);
   state->completed = std::move(completed);
+  state->chaining_values = GroupChainingValues(size);
   if (!restored) {
     // Names the size for list_partials, and replaces a damaged bitmap.
     if (auto written = write_bitmap(dir, state->completed); !written) return unexpected(written.error());

@@ -199,6 +199,52 @@ TEST_F(PartialTest, DataDamagedUnderASetBitFailsCommitAndIsDiscarded) {
   EXPECT_TRUE(store.verify(id_));
 }
 
+TEST_F(PartialTest, CommitBuildsTheOutboardFromTheVerifiedChainingValues) {
+  make_content(300 * kGroupBytes + 5, 12);
+  for (const bool restart : {false, true}) {
+    auto store = open_store(options(restart ? "resumed" : "direct"));
+    {
+      auto partial = store.open_partial(id_, bytes_.size());
+      ASSERT_TRUE(partial);
+      // With a restart, the first half comes from disk and is hashed at commit.
+      for (std::size_t i = 0; i < groups_.size() / 2; ++i) ASSERT_TRUE(partial->write(groups_[i]));
+      if (!restart) {
+        for (std::size_t i = groups_.size() / 2; i < groups_.size(); ++i) ASSERT_TRUE(partial->write(groups_[i]));
+        ASSERT_TRUE(partial->commit());
+      }
+    }
+    if (restart) {
+      auto partial = store.open_partial(id_, bytes_.size());
+      ASSERT_TRUE(partial);
+      for (std::size_t i = groups_.size() / 2; i < groups_.size(); ++i) ASSERT_TRUE(partial->write(groups_[i]));
+      ASSERT_TRUE(partial->commit());
+    }
+    const fs::path object = store.stat(id_)->data_path.parent_path();
+    EXPECT_EQ(read_whole(object / "outboard"), compute_outboard(bytes_).bytes) << "restart " << restart;
+    EXPECT_EQ(read_whole(object / "data"), bytes_);
+    EXPECT_TRUE(store.verify(id_));
+  }
+}
+
+TEST_F(PartialTest, AWrongChainingValueNeverCommits) {
+  make_content(30 * kGroupBytes + 100, 13);
+  auto store = open_store(options());
+  auto partial = store.open_partial(id_, bytes_.size());
+  ASSERT_TRUE(partial);
+  for (std::size_t i = 0; i < groups_.size(); ++i) {
+    VerifiedGroup group = groups_[i];
+    if (i == 11) group.chaining_value[5] ^= 0x10;  // what a broken verifier would hand over
+    ASSERT_TRUE(partial->write(group));
+  }
+  auto committed = partial->commit();
+  ASSERT_FALSE(committed);
+  EXPECT_EQ(committed.error().code, StoreErrc::corrupt);
+  EXPECT_TRUE(partial->spent());
+  EXPECT_FALSE(store.contains(id_));
+  EXPECT_TRUE(store.list_partials()->empty());
+  EXPECT_EQ(store.stored_bytes(), 0u);
+}
+
 TEST_F(PartialTest, ADifferentSizeStartsAfresh) {
   make_content(10 * kGroupBytes, 6);
   {
@@ -333,8 +379,13 @@ TEST_F(PartialTest, FlushesNeedBytesAndTime) {
     return std::find_if(listed->begin(), listed->end(), [&](const PartialInfo& info) { return info.id == id; });
   };
   EXPECT_EQ(find(other)->verified_bytes, 0u);
-  ASSERT_TRUE(second->write(groups_[3]));
-  listed = eager.list_partials();
+  ASSERT_TRUE(second->write(groups_[3]));  // starts a flush on a worker thread
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    listed = eager.list_partials();
+    if (find(other)->verified_bytes != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  } while (std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(find(other)->verified_bytes, 4 * kGroupBytes);
 }
 
@@ -367,7 +418,11 @@ TEST_F(PartialTest, ConcurrentReaderSeesOnlyRightBytes) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   ASSERT_TRUE(partial->flush());
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Everything is marked on disk now: the reader's next reads succeed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (good_reads == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   done = true;
   reader.join();
   EXPECT_EQ(bad_reads, 0);

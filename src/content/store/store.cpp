@@ -255,7 +255,7 @@ Expected<PutResult, StoreError> Store::hash_temp_and_commit(TempObject& temp, st
 }
 
 Expected<PutResult, StoreError> Store::adopt_file(const fs::path& path, UniqueFd& fd, const ContentId& id,
-                                                  std::uint64_t size) {
+                                                  std::uint64_t size, GroupChainingValues* known) {
   auto temp = create_temp();
   if (!temp) return unexpected(temp.error());
   {
@@ -266,7 +266,9 @@ Expected<PutResult, StoreError> Store::adopt_file(const fs::path& path, UniqueFd
                                                                " bytes long, not " + std::to_string(size)});
     }
     const ParallelHashOptions hash_options{options_.hash_threads};
-    auto root = hash_bytes(mapped->bytes(), {.outboard_fd = temp->outboard.get()}, hash_options, {});
+    const HashTargets targets{.outboard_fd = temp->outboard.get()};
+    auto root = known ? hash_with_chaining_values(mapped->bytes(), *known, targets, hash_options)
+                      : hash_bytes(mapped->bytes(), targets, hash_options, {});
     if (!root) return unexpected(root.error());
     if (*root != id.hash()) {
       return unexpected(StoreError{StoreErrc::id_mismatch, path.string() + " hashes to " + to_hex(*root) + ", not " +

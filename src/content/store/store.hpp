@@ -142,9 +142,11 @@ class Store {
   Expected<PutResult, StoreError> put_from_fd(int fd, std::uint64_t size, const ProgressFn& progress);
   // Publishes the file at `path` (open as `fd`, `size` bytes) under `id` if
   // it hashes to it: id_mismatch if not, and the file stays. Once the file
-  // has moved towards objects/, `fd` is taken.
+  // has moved towards objects/, `fd` is taken. With `known`, the chaining
+  // values of the groups it has are taken as the file's (the caller vouches
+  // for them) and only the other groups are hashed (hash_with_chaining_values).
   Expected<PutResult, StoreError> adopt_file(const std::filesystem::path& path, UniqueFd& fd, const ContentId& id,
-                                             std::uint64_t size);
+                                             std::uint64_t size, GroupChainingValues* known = nullptr);
   Expected<PutResult, StoreError> hash_temp_and_commit(TempObject& temp, std::uint64_t size,
                                                        const ProgressFn& progress);
 

@@ -50,7 +50,7 @@ Expected<void, ProofError> RangeDecoder::take_item(ByteView item) {
       return fail({ProofErrc::hash_mismatch, "group " + std::to_string(node.first_group) +
                                                  " does not match its hash in the tree"});
     }
-    verified_.push_back({node.first_group, node.first_group * kGroupBytes, Bytes(item.begin(), item.end())});
+    verified_.push_back({node.first_group, node.first_group * kGroupBytes, Bytes(item.begin(), item.end()), actual});
     return {};
   }
   Hash left{};

@@ -19,6 +19,11 @@ struct VerifiedGroup {
   std::uint64_t index = 0;
   std::uint64_t offset = 0;  // index * 16 KiB
   Bytes bytes;
+  // What verification computed from `bytes` and matched against the tree:
+  // the group's chaining value (group_chaining_value), or the root hash
+  // when the group is the whole content. A store builds the outboard from
+  // these instead of hashing the content again (content/store/partial.hpp).
+  Hash chaining_value{};
 };
 
 class RangeDecoder {

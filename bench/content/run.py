@@ -1,20 +1,33 @@
 #!/usr/bin/env python3
 """Content exchange benchmarks, each beside its reference from this run:
 
-  fetch    `taho get` of a 1 GiB object between two daemons over loopback
-           TCP, end to end (discovery, transfer, verification of every group,
-           writing the store and the output file), vs iperf3 TCP on loopback
-           moving the same bytes (target >= 0.25x)
+  fetch    a 1 GiB object between two daemons over loopback TCP and over
+           QUIC: the daemon's fetch into its store (verified, committed), and
+           `taho get -o FILE` end to end (discovery, transfer, verification,
+           the store and FILE written, FILE hashed against the id, fsynced),
+           through the store (the CLI copies from the daemon's store as the
+           fetch goes) and through HTTP (a CLI that cannot read the store).
+           TCP vs iperf3 TCP on loopback (target >= 0.25x end to end), QUIC
+           vs iperf3 -u at the best rate that loses <= 1 %.
   sources  fetch from 3 holders vs from 1 when each holder's upload is
-           limited ([content] serve_mbps_per_peer), the multi-source speed-up
+           limited: by tc (each holder daemon in its own network namespace
+           behind a veth whose egress a tbf qdisc limits; needs root), and by
+           the daemon's own limiter ([content] serve_mbps_per_peer)
   ttfb     time to the first byte of GET /api/v1/content/{id} for content held
            by a connected peer (not local), vs the same GET once it is local
 
-Usage: run.py BUILD_DIR   (TAHO_BENCH_CONTENT_MIB, default 1024)
+Prints every figure side by side and writes them to results.json beside
+this file (TAHO_BENCH_CONTENT_RESULTS to change). Environment:
+TAHO_BENCH_CONTENT_MIB (1024), TAHO_BENCH_HOLDER_MBPS (200),
+TAHO_BENCH_SOURCES_MIB (64), TAHO_BENCH_OUT_DIR (where FILE goes; default:
+beside the fetching daemon's home, the same file system as its store).
+
+Usage: run.py BUILD_DIR
 """
 import importlib.util
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -25,6 +38,9 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "netns"))
+import netns_harness  # noqa: E402
+
 
 def load_transport_bench():
     """bench/transport/run.py, whose daemon and iperf3 helpers this reuses."""
@@ -36,12 +52,75 @@ def load_transport_bench():
 
 
 transport = load_transport_bench()
-Daemon, find_taho, iperf3_mbps, ratio_line = (transport.Daemon, transport.find_taho, transport.iperf3_mbps,
-                                              transport.ratio_line)
+Daemon, find_taho = transport.Daemon, transport.find_taho
 
 CONTENT_BYTES = int(os.environ.get("TAHO_BENCH_CONTENT_MIB", "1024")) << 20
 LIMITED_MBPS = int(os.environ.get("TAHO_BENCH_HOLDER_MBPS", "200"))
-LIMITED_BYTES = 64 << 20
+LIMITED_BYTES = int(os.environ.get("TAHO_BENCH_SOURCES_MIB", "64")) << 20
+OUT_DIR = os.environ.get("TAHO_BENCH_OUT_DIR")
+RESULTS = os.environ.get("TAHO_BENCH_CONTENT_RESULTS", os.path.join(HERE, "results.json"))
+QUIC_LISTEN = "/ip4/127.0.0.1/udp/0/quic-v1"
+
+
+def free_port():
+    """A port nobody listens on now (other benches on this machine use fixed ones)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def iperf3(client_args):
+    """One iperf3 run on loopback against a one-off server: its JSON report."""
+    port = str(free_port())
+    server = subprocess.Popen(["iperf3", "-s", "-1", "-B", "127.0.0.1", "-p", port], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            result = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", port, "-J", *client_args],
+                                    capture_output=True, text=True, timeout=300)
+            report = json.loads(result.stdout or "{}")
+            # iperf3 -J exits 0 even when it fails; the report says so.
+            error = report.get("error") or (result.stderr if result.returncode else "")
+            if not error:
+                return report
+            if "connect" not in error:
+                raise RuntimeError("iperf3 failed: " + error)
+            time.sleep(0.1)  # the server is not listening yet
+        raise RuntimeError("iperf3: the server never listened")
+    finally:
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a lost final datagram leaves a UDP server waiting
+            server.kill()
+            server.wait()
+
+
+def iperf3_mbps(nbytes):
+    return iperf3(["-n", str(nbytes)])["end"]["sum_received"]["bits_per_second"] / 1e6
+
+
+def iperf3_udp_mbps(nbytes, rate):
+    """iperf3 -u at `rate`: (received Mbit/s, lost percent), as bench/transport measures it."""
+    summary = iperf3(["-u", "-b", rate, "-l", "1400", "-w", "8M", "-n", str(nbytes)]).get("end", {}).get("sum")
+    if summary is None:  # the run ended without a receiver report
+        return 0.0, 100.0
+    return summary["bits_per_second"] * (1 - summary["lost_percent"] / 100) / 1e6, summary["lost_percent"]
+
+
+def mbps(nbytes, seconds):
+    return nbytes * 8 / seconds / 1e6
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def ratio_line(name, ours, theirs, reference, target=None):
+    ratio = ours / theirs if theirs else float("nan")
+    goal = "" if target is None else "  (target >= %gx: %s)" % (target, "met" if ratio >= target else "NOT met")
+    print("  %-46s %8.0f Mbit/s  vs %-12s %8.0f   %.2fx%s" % (name, ours, reference, theirs, ratio, goal), flush=True)
+    return ratio
 
 
 def random_file(directory, size, name):
@@ -55,21 +134,37 @@ def random_file(directory, size, name):
     return path
 
 
+def cli_env(home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAHO")}
+    env["TAHO_HOME"] = home
+    return env
+
+
 def publish(taho, daemon, path):
-    env = dict(os.environ, TAHO_HOME=daemon.home)
-    out = subprocess.run([taho, "publish", path, "--json"], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([taho, "publish", path, "--json"], env=cli_env(daemon.home), capture_output=True, text=True,
+                         check=True)
     return json.loads(out.stdout)["id"]
 
 
-def timed_get(taho, daemon, content_id, out):
-    env = dict(os.environ, TAHO_HOME=daemon.home)
+def api_only_home(daemon, work):
+    """A TAHO_HOME that reaches `daemon`'s API but not its store, as a CLI on
+    another machine or of another user would: `taho get` goes through HTTP."""
+    home = tempfile.mkdtemp(prefix="api-only-", dir=work)
+    for name in ("api.addr", "api.token"):
+        shutil.copy(os.path.join(daemon.home, name), os.path.join(home, name))
+    return home
+
+
+def timed_get(taho, home, content_id, out):
     started = time.monotonic()
-    result = subprocess.run([taho, "get", content_id, "-o", out, "--json"], env=env, capture_output=True,
+    result = subprocess.run([taho, "get", content_id, "-o", out, "--json"], env=cli_env(home), capture_output=True,
                             text=True)
     seconds = time.monotonic() - started
     if result.returncode != 0:
         raise RuntimeError("taho get failed: " + result.stderr)
-    return seconds, json.loads(result.stdout)
+    summary = json.loads(result.stdout)
+    os.remove(out)
+    return seconds, summary
 
 
 def fetch_into_store_seconds(daemon, content_id):
@@ -108,64 +203,243 @@ def first_byte_seconds(daemon, content_id):
         return seconds
 
 
-def main():
-    taho = find_taho(sys.argv[1])
-    work = tempfile.mkdtemp(prefix="taho-bench-content-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+def transport_of(daemon, peer_id):
+    """The transports of `daemon`'s connections to `peer_id`, e.g. "quic"."""
+    found = [peer.get("transport", "?") for peer in daemon.api("GET", "/api/v1/peers")["peers"]
+             if peer["peer_id"] == peer_id]
+    return "+".join(sorted(set(found))) or "not connected"
+
+
+def bench_one_transport(taho, work, name, holder, fetcher, connect_addr):
+    """Fetch into the store, then `taho get -o` through the store and through
+    HTTP, each time from scratch (the fetcher's copy removed in between)."""
+    out_dir = OUT_DIR or os.path.dirname(fetcher.home)
+    content_id = publish(taho, holder, random_file(work, CONTENT_BYTES, "%s.bin" % name))
+    os.remove(os.path.join(work, "%s.bin" % name))
+    fetcher.api("POST", "/api/v1/connect", {"addr": connect_addr})
+    figures = {"into_store_s": fetch_into_store_seconds(fetcher, content_id),
+               "connection": transport_of(fetcher, holder.peer_id)}
+    out = os.path.join(out_dir, "taho-bench-content-%s.out" % name)
+    fetcher.api("DELETE", "/api/v1/content/" + content_id)
+    figures["get_store_s"], summary = timed_get(taho, fetcher.home, content_id, out)
+    figures["get_store_via"] = summary.get("via")
+    fetcher.api("DELETE", "/api/v1/content/" + content_id)
+    figures["get_http_s"], summary = timed_get(taho, api_only_home(fetcher, work), content_id, out)
+    figures["get_http_via"] = summary.get("via")
+    # Content already local: the copy out of the store alone.
+    figures["get_local_s"], summary = timed_get(taho, fetcher.home, content_id, out)
+    fetcher.api("DELETE", "/api/v1/content/" + content_id)
+    for key in ("into_store", "get_store", "get_http", "get_local"):
+        figures[key + "_mbps"] = mbps(CONTENT_BYTES, figures[key + "_s"])
+    figures["out_dir"] = out_dir
+    return figures
+
+
+def bench_fetch(taho, work, results):
+    mib = CONTENT_BYTES >> 20
+    iperf = iperf3_mbps(CONTENT_BYTES)
+    # iperf3 -u's reference: the highest rate tried that loses at most 1 %.
+    udp, udp_rate = 0.0, None
+    for rate_mbit in (1000, 2000, 4000, 8000):
+        received, lost = iperf3_udp_mbps(min(CONTENT_BYTES, 256 << 20), "%dM" % rate_mbit)
+        if lost <= 1.0 and received > udp:
+            udp, udp_rate = received, rate_mbit
     daemons = []
     try:
-        mib = CONTENT_BYTES >> 20
-        path = random_file(work, CONTENT_BYTES, "big.bin")
         a = Daemon(taho, "holder", "--no-mdns")
         b = Daemon(taho, "fetcher", "--no-mdns")
         daemons += [a, b]
-        content_id = publish(taho, a, path)
-        os.remove(path)
-        b.api("POST", "/api/v1/connect", {"addr": a.addr})
-        into_store = fetch_into_store_seconds(b, content_id)
-        b.api("DELETE", "/api/v1/content/" + content_id)
-        seconds, summary = timed_get(taho, b, content_id, os.path.join(work, "out.bin"))
-        os.remove(os.path.join(work, "out.bin"))
-        iperf = iperf3_mbps(CONTENT_BYTES)
-        ratio_line("fetch %d MiB into the store (verified, committed) vs iperf3" % mib,
-                   CONTENT_BYTES * 8 / into_store / 1e6, iperf, "Mbit/s")
-        ratio_line("taho get %d MiB -o FILE, end to end, vs iperf3" % mib, CONTENT_BYTES * 8 / seconds / 1e6, iperf,
-                   "Mbit/s", 0.25)
-
-        # One holder vs three, each limited.
-        limit = {"TAHO__CONTENT__SERVE_MBPS_PER_PEER": str(LIMITED_MBPS)}
-        holders = [Daemon(taho, "limited%d" % index, "--no-mdns", env_extra=limit) for index in range(3)]
-        daemons += holders
-        # Two contents on all three holders, so the second fetch cannot use
-        # the first fetcher (which becomes a holder) as a fourth source.
-        first = random_file(work, LIMITED_BYTES, "first.bin")
-        second = random_file(work, LIMITED_BYTES, "second.bin")
-        first_id = [publish(taho, holder, first) for holder in holders][0]
-        second_id = [publish(taho, holder, second) for holder in holders][0]
-        # The single-source fetch runs before the holders meet anyone else
-        # (through the DHT they would find each other).
-        one = Daemon(taho, "one-source", "--no-mdns")
-        daemons.append(one)
-        one.api("POST", "/api/v1/connect", {"addr": holders[0].addr})
-        one_seconds, one_summary = timed_get(taho, one, first_id, os.path.join(work, "one.bin"))
-        three = Daemon(taho, "three-sources", "--no-mdns")
-        daemons.append(three)
-        for holder in holders:
-            three.api("POST", "/api/v1/connect", {"addr": holder.addr})
-        three_seconds, summary = timed_get(taho, three, second_id, os.path.join(work, "three.bin"))
-        print("sources  %d MiB, holders limited to %d Mbit/s each: %d holder %.2f s, %d holders %.2f s: %.2fx"
-              % (LIMITED_BYTES >> 20, LIMITED_MBPS, one_summary.get("sources", 0), one_seconds,
-                 summary.get("sources", 0), three_seconds, one_seconds / three_seconds))
-
-        # Time to first byte: remote, then local.
-        ttfb_id = publish(taho, a, random_file(work, 8 << 20, "ttfb.bin"))
-        remote = first_byte_seconds(b, ttfb_id)
-        local = first_byte_seconds(b, ttfb_id)
-        print("ttfb     GET of 8 MiB held by a connected peer: %.1f ms; once local: %.1f ms"
-              % (remote * 1e3, local * 1e3))
+        tcp = bench_one_transport(taho, work, "tcp", a, b, a.addr)
+        a.stop()
+        b.stop()
+        daemons.clear()
+        listen = ("--no-mdns", "--listen", QUIC_LISTEN)
+        a = Daemon(taho, "quic-holder", *listen)
+        b = Daemon(taho, "quic-fetcher", *listen)
+        daemons += [a, b]
+        quic_addr = next(x for x in a.api("GET", "/api/v1/id")["addrs"] if "/quic-v1/" in x)
+        quic = bench_one_transport(taho, work, "quic", a, b, quic_addr)
     finally:
         for daemon in daemons:
             daemon.stop()
+
+    print("fetch %d MiB over loopback (%s)" % (mib, "FILE in " + tcp["out_dir"]))
+    print("  %-46s %8s        %-15s %8s   %s" % ("", "taho", "reference", "", "ratio"))
+    rows = [("TCP", tcp, iperf, "iperf3 TCP", 0.25), ("QUIC", quic, udp, "iperf3 -u", None)]
+    results["fetch"] = {"mib": mib, "iperf3_tcp_mbps": iperf, "iperf3_udp_mbps": udp,
+                        "iperf3_udp_rate_mbit": udp_rate, "tcp": tcp, "quic": quic}
+    for label, figures, reference, reference_name, target in rows:
+        ratio_line("%s fetch into the store (%s)" % (label, figures["connection"]), figures["into_store_mbps"],
+                   reference, reference_name)
+        figures["get_store_ratio"] = ratio_line(
+            "%s taho get -o, end to end, via %s" % (label, figures["get_store_via"]), figures["get_store_mbps"],
+            reference, reference_name, target)
+        ratio_line("%s taho get -o, end to end, via %s" % (label, figures["get_http_via"]), figures["get_http_mbps"],
+                   reference, reference_name)
+        ratio_line("%s taho get -o of local content (copy+hash)" % label, figures["get_local_mbps"], reference,
+                   reference_name)
+    print("  (iperf3 -u: 8 MiB socket buffers, best rate tried that lost <= 1 %%: %s Mbit/s)" % udp_rate)
+    print("  get -o via store vs into the store: TCP %.2fx, QUIC %.2fx; via store vs via HTTP: TCP %.2fx, QUIC %.2fx"
+          % (tcp["get_store_mbps"] / tcp["into_store_mbps"], quic["get_store_mbps"] / quic["into_store_mbps"],
+             tcp["get_store_mbps"] / tcp["get_http_mbps"], quic["get_store_mbps"] / quic["get_http_mbps"]), flush=True)
+
+
+def one_vs_three(taho, work, holders, make_fetcher, holder_addr, tag):
+    """Fetch content A with one holder connected, content B with all three."""
+    # Two contents on all three holders, so the second fetch cannot use the
+    # first fetcher (which becomes a holder) as a fourth source.
+    first = random_file(work, LIMITED_BYTES, "first-%s.bin" % tag)
+    second = random_file(work, LIMITED_BYTES, "second-%s.bin" % tag)
+    first_id = [publish(taho, holder, first) for holder in holders][0]
+    second_id = [publish(taho, holder, second) for holder in holders][0]
+    # The single-source fetch runs before the holders meet anyone else
+    # (through the DHT they would find each other).
+    one = make_fetcher("one-source-" + tag)
+    one.api("POST", "/api/v1/connect", {"addr": holder_addr(holders[0])})
+    one_seconds, one_summary = timed_get(taho, one.home, first_id, os.path.join(work, "one.bin"))
+    three = make_fetcher("three-sources-" + tag)
+    for holder in holders:
+        three.api("POST", "/api/v1/connect", {"addr": holder_addr(holder)})
+    three_seconds, three_summary = timed_get(taho, three.home, second_id, os.path.join(work, "three.bin"))
+    return {"one_s": one_seconds, "one_sources": one_summary.get("sources", 0), "three_s": three_seconds,
+            "three_sources": three_summary.get("sources", 0), "speedup": one_seconds / three_seconds,
+            "one_mbps": mbps(LIMITED_BYTES, one_seconds), "three_mbps": mbps(LIMITED_BYTES, three_seconds)}
+
+
+class NetnsDaemon(Daemon):
+    """A taho daemon inside namespace `index` of `lab`, its API and listen
+    address on the namespace's LAN address (reachable from the host through
+    the bridge's address)."""
+
+    def __init__(self, taho, lab, index, name):
+        self.home = tempfile.mkdtemp(prefix="taho-bench-%s-" % name)
+        address = lab.address(index)
+        self.process = lab.popen(index, [taho, "daemon", "--api-listen", address + ":0", "--listen",
+                                         "/ip4/%s/tcp/0" % address, "--no-mdns", "--json"],
+                                 env=cli_env(self.home), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        ready = json.loads(self.process.stdout.readline())
+        self.peer_id = ready["peer_id"]
+        with open(os.path.join(self.home, "api.addr")) as f:
+            self.api_addr = f.read().strip()
+        with open(os.path.join(self.home, "api.token")) as f:
+            self.token = f.read().strip()
+        self.addr = next(x for x in self.api("GET", "/api/v1/id")["addrs"] if address in x)
+
+
+def free_subnet():
+    """A /24 no route of this host covers, for the lab's bridge."""
+    routes = subprocess.run(["ip", "route", "show", "table", "all"], capture_output=True, text=True).stdout
+    for _ in range(50):
+        prefix = "10.%d.%d." % (random.randint(100, 250), random.randint(0, 255))
+        if prefix not in routes:
+            return prefix
+    raise RuntimeError("no free 10.x.y.0/24 for the lab")
+
+
+def sources_with_tc(taho, work):
+    unavailable = netns_harness.netns_unavailable() or (None if shutil.which("tc") else "tc is not installed")
+    if unavailable:
+        return None, unavailable
+    netns_harness.SUBNET_PREFIX = free_subnet()
+    daemons = []
+    with netns_harness.NetnsLab(3) as lab:
+        try:
+            # The host joins the LAN through the bridge, so daemons on the host
+            # (the fetchers) reach the holders, and this script their APIs.
+            subprocess.run(["ip", "addr", "add", netns_harness.SUBNET_PREFIX + "254/24", "dev", lab.bridge],
+                           check=True)
+            burst = max(64 << 10, LIMITED_MBPS * 1000 * 1000 // 8 // 100)  # 10 ms of traffic
+            for index in range(3):
+                result = lab.run(index, ["tc", "qdisc", "add", "dev", netns_harness.LAN_INTERFACE, "root", "tbf",
+                                         "rate", "%dmbit" % LIMITED_MBPS, "burst", str(burst), "latency", "50ms"])
+                if result.returncode != 0:
+                    return None, "tc qdisc add failed: " + result.stderr.strip()
+            holders = [NetnsDaemon(taho, lab, index, "tc-holder%d" % index) for index in range(3)]
+            daemons += holders
+
+            def make_fetcher(name):
+                daemon = Daemon(taho, name, "--no-mdns")
+                daemons.append(daemon)
+                return daemon
+
+            return one_vs_three(taho, work, holders, make_fetcher, lambda holder: holder.addr, "tc"), None
+        finally:
+            for daemon in daemons:
+                daemon.stop()
+
+
+def sources_with_limiter(taho, work):
+    limit = {"TAHO__CONTENT__SERVE_MBPS_PER_PEER": str(LIMITED_MBPS)}
+    daemons = []
+    try:
+        holders = [Daemon(taho, "limited%d" % index, "--no-mdns", env_extra=limit) for index in range(3)]
+        daemons += holders
+
+        def make_fetcher(name):
+            daemon = Daemon(taho, name, "--no-mdns")
+            daemons.append(daemon)
+            return daemon
+
+        return one_vs_three(taho, work, holders, make_fetcher, lambda holder: holder.addr, "limiter")
+    finally:
+        for daemon in daemons:
+            daemon.stop()
+
+
+def bench_sources(taho, work, results):
+    print("sources  %d MiB, each holder's upload limited to %d Mbit/s: 1 holder vs 3 (taho get -o, end to end)"
+          % (LIMITED_BYTES >> 20, LIMITED_MBPS))
+    results["sources"] = {"mib": LIMITED_BYTES >> 20, "holder_mbps": LIMITED_MBPS}
+    tc, why_not = sources_with_tc(taho, work)
+    limiter = sources_with_limiter(taho, work)
+    for name, figures in (("tc tbf on each holder's veth", tc), ("serve_mbps_per_peer limiter", limiter)):
+        if figures is None:
+            print("  %-30s skipped: %s" % (name, why_not))
+            continue
+        print("  %-30s %d source %5.2f s (%4.0f Mbit/s)  %d sources %5.2f s (%4.0f Mbit/s)  speed-up %.2fx"
+              % (name, figures["one_sources"], figures["one_s"], figures["one_mbps"], figures["three_sources"],
+                 figures["three_s"], figures["three_mbps"], figures["speedup"]), flush=True)
+    results["sources"]["tc"] = tc if tc is not None else {"skipped": why_not}
+    results["sources"]["limiter"] = limiter
+
+
+def bench_ttfb(taho, work, results):
+    daemons = []
+    try:
+        a = Daemon(taho, "ttfb-holder", "--no-mdns")
+        b = Daemon(taho, "ttfb-fetcher", "--no-mdns")
+        daemons += [a, b]
+        b.api("POST", "/api/v1/connect", {"addr": a.addr})
+        ttfb_id = publish(taho, a, random_file(work, 8 << 20, "ttfb.bin"))
+        remote = first_byte_seconds(b, ttfb_id)
+        local = first_byte_seconds(b, ttfb_id)
+    finally:
+        for daemon in daemons:
+            daemon.stop()
+    print("ttfb     GET of 8 MiB held by a connected peer: %.1f ms; once local: %.1f ms"
+          % (remote * 1e3, local * 1e3))
+    results["ttfb"] = {"remote_ms": remote * 1e3, "local_ms": local * 1e3}
+
+
+def main():
+    taho = find_taho(sys.argv[1])
+    work = tempfile.mkdtemp(prefix="taho-bench-content-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    results = {"config": {"cores": os.cpu_count(), "content_mib": CONTENT_BYTES >> 20},
+               "load_average_before": load_average()}
+    print("loopback, %d cores, load average %s; figures from this run" % (os.cpu_count(),
+                                                                        " ".join(map(str, load_average()))))
+    started = time.monotonic()
+    try:
+        bench_fetch(taho, work, results)
+        bench_sources(taho, work, results)
+        bench_ttfb(taho, work, results)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
+    results["load_average_after"] = load_average()
+    with open(RESULTS, "w") as f:
+        json.dump(results, f, indent=1)
+    print("load average now %s (%.0f s; results in %s)" % (" ".join(map(str, load_average())),
+                                                           time.monotonic() - started, RESULTS))
 
 
 if __name__ == "__main__":

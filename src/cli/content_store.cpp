@@ -1,11 +1,48 @@
 #include "cli/content_store.hpp"
 
-#include "node/store_options.hpp"
+#include <fcntl.h>
+#include <unistd.h>
 
-#include <cmath>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
+#include "cli/command.hpp"
+#include "node/store_options.hpp"
+
 namespace taho::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One read, hash and write step: big enough that per-call costs vanish,
+// small enough to stay in L2 between the read and the hash.
+constexpr std::uint64_t kCopyChunkBytes = std::uint64_t{1} << 20;
+// One copy_file_range call: the kernel copies without our buffer.
+constexpr std::uint64_t kKernelCopyBytes = std::uint64_t{16} << 20;
+
+bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
+
+bool is_file(const fs::path& path, const struct stat& opened) {
+  struct stat now {};
+  return ::stat(path.c_str(), &now) == 0 && same_file(opened, now);
+}
+
+CopyError source_error(const std::string& what, const std::string& detail) {
+  return CopyError{CopyErrc::source, what + ": " + detail};
+}
+
+CopyError output_error(const content::StoreError& error) { return CopyError{CopyErrc::output, error.detail}; }
+
+// copy_file_range fails like this when it cannot copy between these two
+// files at all (another file system, a kernel without it): copy through a buffer.
+bool kernel_copy_unsupported(int error) {
+  return error == EXDEV || error == EINVAL || error == EOPNOTSUPP || error == ENOSYS || error == EBADF ||
+         error == EPERM;
+}
+
+}  // namespace
 
 std::optional<content::Store> open_content_store(const Session& session, std::string_view command) {
   auto store = content::Store::open(node::store_options(session.config, session.home));
@@ -18,6 +55,129 @@ std::optional<content::Store> open_content_store(const Session& session, std::st
 
 int exit_code_of(const content::StoreError& error) {
   return error.code == content::StoreErrc::bad_request ? kExitUsage : kExitFailure;
+}
+
+ContentFiles content_files(const fs::path& store_root, const content::ContentId& id) {
+  const std::string hex = id.hex();
+  return ContentFiles{store_root / "objects" / hex.substr(0, 2) / hex / "data", store_root / "partial" / hex / "data"};
+}
+
+StoreCopy::StoreCopy(ContentFiles files, int out_fd) : files_(std::move(files)), out_fd_(out_fd) {}
+
+Expected<void, CopyError> StoreCopy::open_source() {
+  // The partial first: the object's file is the same one once committed,
+  // and the partial is where a running fetch writes.
+  for (const fs::path* path : {&files_.partial_data, &files_.object_data}) {
+    content::UniqueFd fd(::open(path->c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+      if (errno == ENOENT || errno == ENOTDIR) continue;
+      return unexpected(source_error(path->string(), std::strerror(errno)));
+    }
+    if (::fstat(fd.get(), &source_stat_) != 0) return unexpected(source_error(path->string(), std::strerror(errno)));
+    source_ = std::move(fd);
+    return {};
+  }
+  return unexpected(CopyError{CopyErrc::source_missing, "neither " + files_.partial_data.string() + " nor " +
+                                                            files_.object_data.string() + " exists"});
+}
+
+bool StoreCopy::source_current() const {
+  return is_file(files_.partial_data, source_stat_) || is_file(files_.object_data, source_stat_);
+}
+
+Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash) {
+  if (!source_) {
+    if (auto opened = open_source(); !opened) return opened;
+  }
+  // A file replaced while we read it (a partial started afresh) is read
+  // again from its new self: the bytes below verified_end are the same
+  // content whichever file holds them.
+  for (int attempt = 0;; ++attempt) {
+    bool copied = false;
+    if (kernel_copy_) {
+      loff_t from = static_cast<loff_t>(copied_);
+      loff_t to = from;
+      std::uint64_t left = length;
+      while (left > 0) {
+        const ssize_t moved = ::copy_file_range(source_.get(), &from, out_fd_, &to, left, 0);
+        if (moved > 0) {
+          left -= static_cast<std::uint64_t>(moved);
+          continue;
+        }
+        if (moved < 0 && errno == EINTR) continue;
+        const int error = moved == 0 ? 0 : errno;
+        if (left == length && kernel_copy_unsupported(error)) break;
+        if (error == ENOSPC || error == EDQUOT || error == EFBIG) {
+          return unexpected(output_error(content::os_error(error, "write")));
+        }
+        return unexpected(source_error("copy from " + files_.partial_data.parent_path().string(),
+                                       error ? std::strerror(error) : "the file ended early"));
+      }
+      copied = left == 0;
+      if (!copied) kernel_copy_ = false;
+    }
+    if (!copied) {
+      buffer_.resize(length);
+      if (auto read = content::read_exact_at(source_.get(), buffer_, copied_); !read) {
+        return unexpected(source_error("read from the store", read.error().detail));
+      }
+    }
+    if (source_current()) {
+      if (!copied) {
+        if (hash) hasher_.update(buffer_);
+        if (auto written = content::write_all_at(out_fd_, buffer_, copied_); !written) {
+          return unexpected(output_error(written.error()));
+        }
+      } else if (hash) {
+        // Hash what landed in the output, read back from it.
+        buffer_.resize(length);
+        if (auto read = content::read_exact_at(out_fd_, buffer_, copied_); !read) {
+          return unexpected(CopyError{CopyErrc::output, "read back the output: " + read.error().detail});
+        }
+        hasher_.update(buffer_);
+      }
+      copied_ += length;
+      if (hash) hashed_ = copied_;
+      return {};
+    }
+    if (attempt == 2) return unexpected(CopyError{CopyErrc::source, "the store's file keeps changing"});
+    source_.reset();
+    if (auto opened = open_source(); !opened) return opened;
+  }
+}
+
+Expected<void, CopyError> StoreCopy::copy_verified(std::uint64_t verified_end) {
+  while (copied_ < verified_end) {
+    const std::uint64_t chunk = kernel_copy_ ? kKernelCopyBytes : kCopyChunkBytes;
+    const std::uint64_t length = std::min(chunk, verified_end - copied_);
+    if (auto copied = copy_chunk(length, hashed_ == copied_); !copied) {
+      if (copied.error().code == CopyErrc::source_missing) return {};  // being committed: later
+      return copied;
+    }
+  }
+  return {};
+}
+
+Expected<crypto::blake3::Hash, CopyError> StoreCopy::finish(std::uint64_t size,
+                                                            const content::ProgressFn& progress) {
+  if (copied_ > size) return unexpected(CopyError{CopyErrc::source, "the content is shorter than reported"});
+  // The object is committed now: the partial's file is the object's (or a
+  // leftover of an earlier fetch that must not be read any more).
+  if (source_ && !is_file(files_.object_data, source_stat_)) source_.reset();
+  const bool whole = copied_ == 0;
+  while (copied_ < size) {
+    const std::uint64_t chunk = kernel_copy_ ? kKernelCopyBytes : kCopyChunkBytes;
+    const std::uint64_t length = std::min(chunk, size - copied_);
+    if (auto copied = copy_chunk(length, !whole && hashed_ == copied_); !copied) return unexpected(copied.error());
+    if (progress && whole) progress(copied_ / 2);
+  }
+  if (hashed_ == size) return hasher_.finalize();
+  // The verification pass: what landed in the output, hashed on all cores.
+  auto hashed = content::hash_file(out_fd_, size, {}, {}, [&](std::uint64_t done) {
+    if (progress && whole) progress(size / 2 + done / 2);
+  });
+  if (!hashed) return unexpected(CopyError{CopyErrc::output, "read back the output: " + hashed.error().detail});
+  return *hashed;
 }
 
 }  // namespace taho::cli

@@ -1,11 +1,15 @@
 // `taho get ID [-o FILE]`: fetches content through the running daemon (from
 // the mesh when it is not local) and writes it to FILE or stdout.
 //
-// Two steps over the local API: POST /api/v1/content/{id}/fetch brings the
-// content into the daemon's store while its event stream drives the progress
-// bar; GET /api/v1/content/{id} then streams the stored bytes. The daemon
-// verified every group on arrival; the bytes written are hashed once more
-// here against the id, so what lands on disk is checked end to end.
+// POST /api/v1/content/{id}/fetch brings the content into the daemon's store
+// while its event stream drives the progress bar. With -o, when the daemon's
+// store is readable here (same machine, same user), each progress event's
+// contiguous verified bytes are copied from the store's partial download
+// into FILE as the fetch goes, and the rest from the committed object at the
+// end (cli/content_store.hpp): no second trip through HTTP. Otherwise, and
+// for stdout, GET /api/v1/content/{id} streams the stored bytes. Either way
+// the bytes that land in the output are hashed here against the id, so what
+// is written is checked end to end, whatever the daemon or store did.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -15,14 +19,17 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "cli/content_store.hpp"
 #include "cli/daemon_client.hpp"
 #include "cli/progress_bar.hpp"
 #include "cli/session.hpp"
 #include "content/store/unique_fd.hpp"
 #include "content/tree/content_id.hpp"
+#include "node/store_options.hpp"
 #include "runtime/asio/http_client.hpp"
 #include "runtime/asio/sse_parser.hpp"
 
@@ -45,7 +52,16 @@ struct GetFlags {
 struct Fetched {
   std::uint64_t size = 0;
   std::uint64_t sources = 0;
+  bool local = false;  // it was in the store already
 };
+
+// What a progress event says; the callback returns an error to stop the
+// fetch (the output cannot be written).
+struct FetchProgressEvent {
+  std::uint64_t size = 0;
+  std::uint64_t contiguous_bytes = 0;  // verified and written from offset 0 on
+};
+using OnFetchProgress = std::function<Result<void>(const FetchProgressEvent&)>;
 
 // An error answer's {"error": ...}, or the status when the body says nothing.
 std::string error_of(int status, const std::string& body) {
@@ -91,14 +107,14 @@ Result<std::uint64_t> stream_api(const DaemonClient& daemon, const runtime::Http
   return ended->body_bytes;
 }
 
-// Step 1: the daemon fetches the content into its store.
+// The daemon fetches the content into its store; `on_progress` sees each
+// progress event (and the done event's size) as it comes.
 Result<Fetched> fetch_into_daemon(const DaemonClient& daemon, const content::ContentId& id, const GetFlags& flags,
-                                  bool show_bar) {
+                                  std::optional<ProgressBar>& bar, bool show_bar, const OnFetchProgress& on_progress) {
   std::string target = "/api/v1/content/" + id.to_string() + "/fetch";
   if (flags.timeout_seconds > 0) target += "?timeout=" + std::to_string(flags.timeout_seconds);
   auto request = api_request(daemon, "POST", target);
   runtime::SseParser parser;
-  std::optional<ProgressBar> bar;
   std::optional<Fetched> fetched;
   std::string error;
   auto ended = stream_api(daemon, request, [&](std::string_view bytes) {
@@ -109,14 +125,25 @@ Result<Fetched> fetch_into_daemon(const DaemonClient& daemon, const content::Con
     while (auto event = parser.poll_event()) {
       auto data = nlohmann::json::parse(event->data, nullptr, false);
       if (!data.is_object()) continue;
-      if (event->event == "progress" && show_bar) {
-        if (!bar) bar.emplace(0);
-        bar->set_total(data.value("size", std::uint64_t{0}));
-        const auto sources = data.value("sources", std::uint64_t{0});
-        bar->update(data.value("verified_bytes", std::uint64_t{0}),
-                    std::to_string(sources) + (sources == 1 ? " source" : " sources"));
+      if (event->event == "progress") {
+        const FetchProgressEvent progress{data.value("size", std::uint64_t{0}),
+                                          data.value("contiguous_bytes", std::uint64_t{0})};
+        if (show_bar) {
+          if (!bar) bar.emplace(0);
+          bar->set_total(progress.size);
+          const auto sources = data.value("sources", std::uint64_t{0});
+          bar->update(data.value("verified_bytes", std::uint64_t{0}),
+                      std::to_string(sources) + (sources == 1 ? " source" : " sources"));
+        }
+        if (on_progress) {
+          if (auto handled = on_progress(progress); !handled) {
+            error = handled.error().text;
+            return false;  // closing the stream cancels the fetch
+          }
+        }
       } else if (event->event == "done") {
-        fetched = Fetched{data.value("size", std::uint64_t{0}), data.value("sources", std::uint64_t{0})};
+        fetched = Fetched{data.value("size", std::uint64_t{0}), data.value("sources", std::uint64_t{0}),
+                          data.value("local", false)};
         return false;
       } else if (event->event == "error") {
         error = data.value("message", std::string("the fetch failed"));
@@ -125,17 +152,13 @@ Result<Fetched> fetch_into_daemon(const DaemonClient& daemon, const content::Con
     }
     return true;
   });
-  if (bar) {
-    if (fetched) bar->update(fetched->size);
-    bar->finish();
-  }
   if (!error.empty()) return fail(error);
   if (!ended) return fail(ended.error().text);
   if (!fetched) return fail("the daemon ended the fetch without saying how it went");
   return *fetched;
 }
 
-// Step 2: the stored bytes to `fd`, hashed on the way.
+// The stored bytes over HTTP to `fd` (at its current offset), hashed on the way.
 Result<std::uint64_t> download(const DaemonClient& daemon, const content::ContentId& id, int fd) {
   auto request = api_request(daemon, "GET", "/api/v1/content/" + id.to_string());
   crypto::blake3::Hasher hasher;
@@ -158,6 +181,140 @@ Result<std::uint64_t> download(const DaemonClient& daemon, const content::Conten
   return *ended;
 }
 
+// FILE being written: FILE.taho-partial beside it, renamed over FILE once
+// complete and verified, removed on any failure, so FILE is either absent
+// (or as it was) or right.
+class PartialOutput {
+ public:
+  static Result<PartialOutput> create(const std::string& name) {
+    std::error_code ec;
+    const fs::path target = fs::absolute(name, ec);
+    if (ec) return fail(name + ": " + ec.message());
+    fs::path partial = target.string() + ".taho-partial";
+    content::UniqueFd fd(::open(partial.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) return fail("cannot write " + name + ": " + std::strerror(errno));
+    return PartialOutput(name, target, std::move(partial), std::move(fd));
+  }
+  PartialOutput(PartialOutput&&) = default;
+  PartialOutput& operator=(PartialOutput&&) = delete;
+  ~PartialOutput() {
+    if (fd_ && !renamed_) ::unlink(partial_.c_str());
+  }
+
+  int fd() const { return fd_.get(); }
+  const fs::path& target() const { return target_; }
+
+  // Claims the space up front, so a full disk fails at once and not after
+  // the transfer. File systems without fallocate just skip it.
+  Result<void> reserve(std::uint64_t size) {
+    if (size == 0 || reserved_ >= size) return {};
+    if (::fallocate(fd_.get(), 0, 0, static_cast<off_t>(size)) != 0) {
+      const int error = errno;
+      if (error == EOPNOTSUPP || error == ENOSYS) return {};
+      return fail("cannot write " + name_ + " (" + human_bytes(static_cast<double>(size)) + "): " +
+                  std::strerror(error));
+    }
+    reserved_ = size;
+    return {};
+  }
+  // Empties the file for another attempt.
+  Result<void> restart() {
+    reserved_ = 0;
+    if (::ftruncate(fd_.get(), 0) != 0 || ::lseek(fd_.get(), 0, SEEK_SET) != 0) {
+      return fail("cannot write " + name_ + ": " + std::strerror(errno));
+    }
+    return {};
+  }
+  // Durable first, then under its name.
+  Result<void> commit() {
+    if (auto synced = content::sync_fd(fd_.get(), "sync"); !synced) {
+      return fail("cannot write " + name_ + ": " + synced.error().detail);
+    }
+    if (::rename(partial_.c_str(), target_.c_str()) != 0) {
+      return fail("cannot write " + name_ + ": " + std::strerror(errno));
+    }
+    renamed_ = true;
+    return {};
+  }
+
+ private:
+  PartialOutput(std::string name, fs::path target, fs::path partial, content::UniqueFd fd)
+      : name_(std::move(name)), target_(std::move(target)), partial_(std::move(partial)), fd_(std::move(fd)) {}
+  std::string name_;
+  fs::path target_;
+  fs::path partial_;
+  content::UniqueFd fd_;
+  std::uint64_t reserved_ = 0;
+  bool renamed_ = false;
+};
+
+struct Landed {
+  std::uint64_t size = 0;
+  std::string via;             // "store" or "http"
+  std::string store_problem;  // why not "store", when the store was tried
+};
+
+// Fetches into the daemon and writes FILE: from the store as the fetch goes
+// when it is readable here, else over HTTP afterwards.
+Result<Landed> get_to_file(const Session& session, const DaemonClient& daemon, const content::ContentId& id,
+                           const GetFlags& flags, bool show_bar, PartialOutput& out, Fetched& fetched) {
+  const auto store_root = node::store_options(session.config, session.home).root;
+  std::optional<StoreCopy> copy(std::in_place, content_files(store_root, id), out.fd());
+  std::string store_problem;  // why the copy from the store was given up
+  const auto give_up_store = [&](const CopyError& error) -> Result<void> {
+    if (error.code == CopyErrc::output) return fail("cannot write " + flags.output + ": " + error.detail);
+    store_problem = error.detail;
+    copy.reset();
+    return {};
+  };
+
+  std::optional<ProgressBar> bar;
+  auto done = fetch_into_daemon(daemon, id, flags, bar, show_bar, [&](const FetchProgressEvent& progress) {
+    if (auto reserved = out.reserve(progress.size); !reserved) return reserved;
+    if (!copy) return Result<void>{};
+    if (auto copied = copy->copy_verified(progress.contiguous_bytes); !copied) return give_up_store(copied.error());
+    return Result<void>{};
+  });
+  if (bar) {
+    if (done) bar->update(done->size);
+    bar->finish();
+  }
+  if (!done) return fail(done.error().text);
+  fetched = *done;
+  if (auto reserved = out.reserve(fetched.size); !reserved) return fail(reserved.error().text);
+
+  // Followed during the fetch, then whole from the committed object: the
+  // daemon verified that one at its commit, so a copy that followed the
+  // fetch and does not hash (a byte read before it was written) gets one
+  // more chance here before the slower way round.
+  for (int attempt = 0; copy && attempt < 2; ++attempt) {
+    if (attempt == 1) copy.emplace(content_files(store_root, id), out.fd());
+    const bool whole = copy->copied() == 0;
+    std::optional<ProgressBar> copy_bar;  // content local already is copied whole here
+    if (show_bar && whole && fetched.size >= (std::uint64_t{64} << 20)) copy_bar.emplace(fetched.size);
+    auto hash = copy->finish(fetched.size, [&](std::uint64_t bytes) {
+      if (copy_bar) copy_bar->update(bytes, "copying from the store");
+    });
+    if (copy_bar) copy_bar->finish();
+    if (hash && *hash == id.hash()) return Landed{fetched.size, "store", store_problem};
+    if (!hash) {
+      if (auto given_up = give_up_store(hash.error()); !given_up) return fail(given_up.error().text);
+      break;
+    }
+    store_problem = "the copy from the store does not hash to the id";
+    if (whole) {
+      std::cerr << "taho get: the copy from the store does not hash to " << id.to_string()
+                << "; fetching it over the API instead\n";
+      break;
+    }
+  }
+  if (auto restarted = out.restart(); !restarted) return fail(restarted.error().text);
+  if (auto reserved = out.reserve(fetched.size); !reserved) return fail(reserved.error().text);
+  auto written = download(daemon, id, out.fd());
+  if (!written) return fail(written.error().text);
+  return Landed{*written, "http", store_problem};
+}
+
 int run_get(const Context& context, const GetFlags& flags) {
   auto id = content::ContentId::parse(flags.id);
   if (!id) {
@@ -175,51 +332,44 @@ int run_get(const Context& context, const GetFlags& flags) {
 
   const auto started = std::chrono::steady_clock::now();
   const bool show_bar = !context.global.json && ::isatty(STDERR_FILENO);
-  auto fetched = fetch_into_daemon(*daemon, *id, flags, show_bar);
-  if (!fetched) {
-    std::cerr << "taho get: " << fetched.error().text << "\n";
-    return kExitFailure;
-  }
-
   if (flags.output.empty()) {
-    auto written = download(*daemon, *id, STDOUT_FILENO);
-    if (!written) {
+    std::optional<ProgressBar> bar;
+    auto fetched = fetch_into_daemon(*daemon, *id, flags, bar, show_bar, {});
+    if (bar) bar->finish();
+    if (!fetched) {
+      std::cerr << "taho get: " << fetched.error().text << "\n";
+      return kExitFailure;
+    }
+    if (auto written = download(*daemon, *id, STDOUT_FILENO); !written) {
       std::cerr << "taho get: " << written.error().text << "\n";
       return kExitFailure;
     }
     return kExitOk;
   }
-  // To a file: written beside it and renamed, so a failure leaves no partial file.
-  std::error_code ec;
-  const fs::path target = fs::absolute(flags.output, ec);
-  const fs::path partial = target.string() + ".taho-partial";
-  const content::UniqueFd fd(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) {
-    std::cerr << "taho get: " << flags.output << ": " << std::strerror(errno) << "\n";
+
+  // Opened before the fetch: a FILE that cannot be written fails at once.
+  auto out = PartialOutput::create(flags.output);
+  if (!out) {
+    std::cerr << "taho get: " << out.error().text << "\n";
     return kExitFailure;
   }
-  auto written = download(*daemon, *id, fd.get());
-  if (written) {
-    if (auto synced = content::sync_fd(fd.get(), "sync"); !synced) written = fail(synced.error().detail);
+  Fetched fetched;
+  auto landed = get_to_file(*session, *daemon, *id, flags, show_bar, *out, fetched);
+  if (landed) {
+    if (auto committed = out->commit(); !committed) landed = fail(committed.error().text);
   }
-  if (written) {
-    fs::rename(partial, target, ec);
-    if (ec) written = fail(flags.output + ": " + ec.message());
-  }
-  if (!written) {
-    fs::remove(partial, ec);
-    std::cerr << "taho get: " << written.error().text << "\n";
+  if (!landed) {
+    std::cerr << "taho get: " << landed.error().text << "\n";
     return kExitFailure;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (context.global.json) {
-    std::cout << nlohmann::json{{"id", id->to_string()},
-                                {"size", *written},
-                                {"sources", fetched->sources},
-                                {"seconds", seconds},
-                                {"path", target.string()}}
-                     .dump()
-              << "\n";
+    nlohmann::json summary{{"id", id->to_string()},   {"size", landed->size},
+                           {"sources", fetched.sources}, {"local", fetched.local},
+                           {"via", landed->via},         {"seconds", seconds},
+                           {"path", out->target().string()}};
+    if (!landed->store_problem.empty()) summary["store_problem"] = landed->store_problem;
+    std::cout << summary.dump() << "\n";
   }
   return kExitOk;
 }

@@ -2,11 +2,15 @@
 fetch on others through the Content Exchange API and `taho get`, from
 several holders at once, surviving a holder killed mid-fetch, a holder
 that serves corrupted bytes, and a fetcher killed by SIGKILL (which resumes
-without downloading again what it had verified)."""
+without downloading again what it had verified). `taho get -o FILE` both
+ways: copying from the daemon's store while it fetches, and over HTTP when
+the store is not readable; a failed get leaves no FILE."""
 import hashlib
 import json
 import os
 import random
+import resource
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -14,7 +18,7 @@ import time
 import unittest
 import warnings
 
-from taho_harness import TAHO, Node, wait_for
+from taho_harness import TAHO, Node, clean_env, wait_for
 
 MIB = 1024 * 1024
 
@@ -173,6 +177,152 @@ class ContentExchangeTest(unittest.TestCase):
         result, out = self.get(c, content_id)
         self.assertEqual(b3sum(out), content_id)
         c.run("content", "verify", content_id)
+
+    # ---- taho get -o FILE: through the store, through HTTP, failures --------
+
+    def api_only_env(self, node):
+        """A CLI environment that reaches `node`'s API but not its store, like
+        a CLI of another user or on another machine."""
+        home = tempfile.mkdtemp(prefix="api-only-", dir=self.work)
+        for name in ("api.addr", "api.token"):
+            shutil.copy(os.path.join(node.home, name), os.path.join(home, name))
+        return clean_env(home)
+
+    def assert_no_output_left(self, out):
+        self.assertFalse(os.path.exists(out), "a failed get left " + out)
+        self.assertFalse(os.path.exists(out + ".taho-partial"), "a failed get left its partial file")
+
+    def test_get_to_file_copies_from_the_store_and_matches_b3sum(self):
+        a = self.node("a")
+        b = self.node("b")
+        self.connect(b, a)
+        content_id, data, _ = self.publish(a, 9 * MIB + 4321, "store-copy")
+        result, out = self.get(b, content_id)
+        summary = json.loads(result.stdout)
+        self.assertEqual(summary["via"], "store", summary)
+        self.assertEqual(summary["size"], len(data))
+        self.assertFalse(summary["local"])
+        self.assertEqual(b3sum(out), content_id)
+        self.assertFalse(os.path.exists(out + ".taho-partial"))
+        # Local now: copied whole from the committed object.
+        result, again = self.get(b, content_id)
+        summary = json.loads(result.stdout)
+        self.assertEqual((summary["via"], summary["local"]), ("store", True), summary)
+        self.assertEqual(b3sum(again), content_id)
+        # Empty content goes the same way.
+        empty_id, _, _ = self.publish(a, 0, "empty")
+        result, empty = self.get(b, empty_id)
+        self.assertEqual(json.loads(result.stdout)["via"], "store")
+        self.assertEqual(os.path.getsize(empty), 0)
+        # stdout streams over HTTP.
+        streamed = subprocess.run([TAHO, "get", content_id], env=b.env, capture_output=True, timeout=60)
+        self.assertEqual(streamed.returncode, 0, streamed.stderr)
+        self.assertEqual(sha256_of(streamed.stdout), sha256_of(data))
+
+    def test_get_to_file_over_http_when_the_store_is_not_readable(self):
+        a = self.node("a")
+        b = self.node("b")
+        self.connect(b, a)
+        content_id, data, _ = self.publish(a, 5 * MIB + 99, "http-path")
+        out = os.path.join(self.work, "via-http.bin")
+        result = subprocess.run([TAHO, "get", content_id, "-o", out, "--json"], env=self.api_only_env(b),
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        summary = json.loads(result.stdout)
+        self.assertEqual(summary["via"], "http", summary)
+        self.assertEqual(summary["size"], len(data))
+        self.assertEqual(b3sum(out), content_id)
+        self.assertFalse(os.path.exists(out + ".taho-partial"))
+
+    def test_get_writes_the_file_while_the_fetch_runs(self):
+        # 40 Mbit/s: the 16 MiB fetch takes over 3 s, and the file's first
+        # bytes must be there well before it ends.
+        a = self.node("a", content__serve_mbps_per_peer="40")
+        content_id, data, _ = self.publish(a, 16 * MIB, "overlap")
+        b = self.node("b")
+        self.connect(b, a)
+        out = os.path.join(self.work, "overlap.bin")
+        fetch = subprocess.Popen([TAHO, "get", content_id, "-o", out, "--json"], env=b.env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        head_seen_while_running = False
+        deadline = time.monotonic() + 60
+        while fetch.poll() is None and time.monotonic() < deadline:
+            try:
+                with open(out + ".taho-partial", "rb") as f:
+                    head = f.read(1 * MIB)
+            except FileNotFoundError:
+                head = b""
+            if head == data[:1 * MIB] and fetch.poll() is None:
+                head_seen_while_running = True
+                break
+            time.sleep(0.05)
+        stdout, stderr = fetch.communicate(timeout=120)
+        self.assertEqual(fetch.returncode, 0, stderr)
+        self.assertTrue(head_seen_while_running, "FILE was not written while the fetch ran")
+        self.assertEqual(json.loads(stdout)["via"], "store", stdout)
+        self.assertEqual(b3sum(out), content_id)
+
+    def test_failed_get_leaves_no_file(self):
+        a = self.node("a")
+        missing = "ca_blake3_" + "cd" * 32
+        out = os.path.join(self.work, "missing.bin")
+        result = a.run("get", missing, "-o", out, "--timeout", "1", check=False)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("no holder", result.stderr)
+        self.assert_no_output_left(out)
+        # A FILE that was there stays as it was.
+        with open(out, "wb") as f:
+            f.write(b"earlier contents")
+        result = a.run("get", missing, "-o", out, "--timeout", "1", check=False)
+        self.assertEqual(result.returncode, 1)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), b"earlier contents")
+        self.assertFalse(os.path.exists(out + ".taho-partial"))
+        # A bad id is a usage error, before anything is written.
+        result = a.run("get", "ca_blake3_nothex", "-o", out + "2", check=False)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("bad content id", result.stderr)
+        self.assert_no_output_left(out + "2")
+
+    def test_get_that_cannot_write_the_file_says_so_and_leaves_nothing(self):
+        a = self.node("a")
+        b = self.node("b")
+        self.connect(b, a)
+        content_id, _, _ = self.publish(a, 6 * MIB, "no-room")
+        # A directory that does not exist: refused before fetching.
+        result = b.run("get", content_id, "-o", os.path.join(self.work, "no-such-dir", "x.bin"), check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("cannot write", result.stderr)
+        self.assertIn("No such file or directory", result.stderr)
+
+        # Files limited to 1 MiB, as a full disk or a quota would: the write fails.
+        def limit_file_size():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1 * MIB, 1 * MIB))
+
+        for env in (b.env, self.api_only_env(b)):
+            out = os.path.join(self.work, "too-big-%d.bin" % len(os.listdir(self.work)))
+            result = subprocess.run([TAHO, "get", content_id, "-o", out], env=env, capture_output=True, text=True,
+                                    timeout=120, preexec_fn=limit_file_size)
+            self.assertEqual(result.returncode, 1, result.stderr)
+            self.assertIn("cannot write", result.stderr)
+            self.assertIn("too large", result.stderr.lower())
+            self.assert_no_output_left(out)
+
+    def test_get_from_a_damaged_store_fails_and_writes_nothing(self):
+        a = self.node("a")
+        content_id, data, _ = self.publish(a, 3 * MIB, "damaged")
+        # A's own copy is damaged: neither the store copy nor HTTP can verify.
+        with open(self.object_data_path(a, content_id), "r+b") as f:
+            f.seek(2 * MIB)
+            byte = f.read(1)
+            f.seek(2 * MIB)
+            f.write(bytes([byte[0] ^ 0x01]))
+        out = os.path.join(self.work, "damaged.bin")
+        result = a.run("get", content_id, "-o", out, check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("does not hash", result.stderr)
+        self.assert_no_output_left(out)
 
     # ---- resume after SIGKILL ------------------------------------------------
 

@@ -2,10 +2,12 @@
 """Gossip benchmark: N taho daemons on loopback in one topic, then the same
 topology of N js-libp2p peers (@libp2p/gossipsub 17), in one run.
 
-Each peer is driven by a node process speaking bench_peer.mjs's protocol:
-taho_gossip_client.mjs is the application of one taho daemon (publishes over
-the HTTP API, receives from its event stream), js_gossip_peer.mjs is a
-js-libp2p node itself. Every message carries its send time (CLOCK_MONOTONIC
+Each peer is driven by a process speaking bench_peer.mjs's protocol: the
+application of one taho daemon (publishes over the HTTP API, receives from
+its event stream) is taho_bench_gossip_client (taho_gossip_client.cpp, a
+small native client, so the figures are the daemons' and not those of 20
+node.js processes; TAHO_BENCH_GOSSIP_CLIENT=node runs the equivalent
+taho_gossip_client.mjs instead), js_gossip_peer.mjs is a js-libp2p node itself. Every message carries its send time (CLOCK_MONOTONIC
 ns, one clock for the machine); latency = receive - send for every
 (message, subscriber) pair.
 
@@ -54,6 +56,7 @@ SETTLE_S = knob("SETTLE_S", 60.0, float)  # longest wait for the last deliveries
 STALL_S = 3.0  # no new delivery for this long: the missing ones are lost
 SIDES = os.environ.get("TAHO_BENCH_GOSSIP_SIDES", "taho,js").split(",")  # a quick look at one side
 TOPIC = os.environ.get("TAHO_BENCH_GOSSIP_TOPIC", "taho-gossip-bench")
+CLIENT = os.environ.get("TAHO_BENCH_GOSSIP_CLIENT", "native")  # the taho side's application: native | node
 RESULTS = os.environ.get("TAHO_BENCH_GOSSIP_RESULTS", os.path.join(HERE, "results.json"))
 
 
@@ -65,6 +68,18 @@ def find_taho(build):
         if os.access(candidate, os.X_OK):
             return candidate
     raise SystemExit("no taho binary under %s (or set TAHO_BIN)" % build)
+
+
+def taho_client_argv(build):
+    """The command line of the taho side's application, less --home."""
+    if CLIENT == "node":
+        return ["node", os.path.join(HERE, "taho_gossip_client.mjs")]
+    for native in (os.path.join(build, "bin", "taho_bench_gossip_client"),
+                   os.path.join(build, "bench", "gossip", "taho_bench_gossip_client")):
+        if os.access(native, os.X_OK):
+            return [native]
+    raise SystemExit("no taho_bench_gossip_client under %s (build that target, or set TAHO_BENCH_GOSSIP_CLIENT=node)"
+                     % build)
 
 
 class Peer:
@@ -330,14 +345,13 @@ def brief(phase):
                              phase["p99_ms"]))
 
 
-def run_taho(taho):
+def run_taho(taho, client_argv):
     daemons, clients = [], []
     try:
         print("- taho: %d daemons (%s)" % (NODES, taho), flush=True)
         daemons.append(TahoDaemon(taho, 0))
         daemons[0].wait_ready()
-        boot = Peer("taho-client-0", ["node", os.path.join(HERE, "taho_gossip_client.mjs"), "--home",
-                                      daemons[0].home, "--topic", TOPIC])
+        boot = Peer("taho-client-0", client_argv + ["--home", daemons[0].home, "--topic", TOPIC])
         clients.append(boot)
         bootstrap = next(a for a in boot.wait_ready()["addrs"] if "/tcp/" in a)
         for i in range(1, NODES):
@@ -345,8 +359,7 @@ def run_taho(taho):
         for daemon in daemons[1:]:
             daemon.wait_ready()
         for i in range(1, NODES):
-            clients.append(Peer("taho-client-%d" % i, ["node", os.path.join(HERE, "taho_gossip_client.mjs"), "--home",
-                                                       daemons[i].home, "--topic", TOPIC]))
+            clients.append(Peer("taho-client-%d" % i, client_argv + ["--home", daemons[i].home, "--topic", TOPIC]))
         for client in clients:
             client.wait_ready()
         call_all(clients, {"cmd": "subscribe"})
@@ -408,13 +421,15 @@ def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: run.py BUILD_DIR")
     taho = find_taho(sys.argv[1])
+    client_argv = taho_client_argv(sys.argv[1]) if "taho" in SIDES else None
     started = time.monotonic()
+    load_start = os.getloadavg()[0]
     print("loopback, %d cores, load average %s; %d nodes, min_peers %d, %d-byte messages; latency phase %d msgs "
-          "at %d/s; throughput phase %d msgs from %d publisher(s), %d in flight each"
-          % (os.cpu_count(), os.getloadavg()[0], NODES, MIN_PEERS, SIZE, LAT_COUNT, LAT_RATE, TPUT_COUNT, PUBLISHERS,
-             WINDOW), flush=True)
+          "at %d/s; throughput phase %d msgs from %d publisher(s), %d in flight each; taho client: %s"
+          % (os.cpu_count(), load_start, NODES, MIN_PEERS, SIZE, LAT_COUNT, LAT_RATE, TPUT_COUNT, PUBLISHERS,
+             WINDOW, CLIENT), flush=True)
     failed = False
-    ours, edges = run_taho(taho) if "taho" in SIDES else (None, complete_graph(NODES))
+    ours, edges = run_taho(taho, client_argv) if "taho" in SIDES else (None, complete_graph(NODES))
     theirs = None
     if "js" not in SIDES:
         pass
@@ -447,7 +462,9 @@ def main():
         print("%-34s %14s %14s" % (title, value(ours), value(theirs)))
     summary = {"config": {"nodes": NODES, "min_peers": MIN_PEERS, "size": SIZE, "lat_count": LAT_COUNT,
                           "lat_rate": LAT_RATE, "tput_count": TPUT_COUNT, "publishers": PUBLISHERS, "window": WINDOW,
-                          "cores": os.cpu_count(), "edges": edges},
+                          "cores": os.cpu_count(), "taho_client": CLIENT, "load_average_start": load_start,
+                          "load_average_end": os.getloadavg()[0],
+                          "edges": edges},
                "taho": ours, "js": theirs}
     if ours is not None and theirs is not None:
         throughput_ratio = ours["throughput"]["msgs_per_s"] / theirs["throughput"]["msgs_per_s"]

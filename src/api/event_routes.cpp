@@ -19,18 +19,108 @@ std::string base64(ByteView bytes) {
   return out;
 }
 
+// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
+// past U+10FFFF, so every JSON reader takes the text as it is.
+std::size_t utf8_sequence_bytes(ByteView bytes, std::size_t at) {
+  const auto lead = bytes[at];
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  std::uint8_t second_min = 0x80, second_max = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    length = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3;
+    if (lead == 0xe0) second_min = 0xa0;  // overlong
+    if (lead == 0xed) second_max = 0x9f;  // surrogates
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4;
+    if (lead == 0xf0) second_min = 0x90;  // overlong
+    if (lead == 0xf4) second_max = 0x8f;  // past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (at + length > bytes.size()) return 0;
+  if (bytes[at + 1] < second_min || bytes[at + 1] > second_max) return 0;
+  for (std::size_t k = 2; k < length; ++k) {
+    if ((bytes[at + k] & 0xc0) != 0x80) return 0;
+  }
+  return length;
+}
+
 bool valid_utf8(ByteView bytes) {
-  std::size_t i = 0;
-  while (i < bytes.size()) {
-    const auto lead = bytes[i];
-    const std::size_t extra = lead < 0x80 ? 0 : (lead >> 5) == 0x6 ? 1 : (lead >> 4) == 0xe ? 2 : (lead >> 3) == 0x1e ? 3 : 9;
-    if (extra == 9 || i + extra >= bytes.size()) return false;  // a bad lead byte, or cut short
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if ((bytes[i + k] & 0xc0) != 0x80) return false;
-    }
-    i += extra + 1;
+  for (std::size_t i = 0; i < bytes.size();) {
+    const auto length = utf8_sequence_bytes(bytes, i);
+    if (length == 0) return false;
+    i += length;
   }
   return true;
+}
+
+// Appends `text` as a JSON string. Bytes that are not well-formed UTF-8
+// become U+FFFD (a topic is whatever bytes a peer sent).
+void append_json_string(std::string& out, ByteView text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = text[i];
+    if (c >= 0x80) {
+      const auto length = utf8_sequence_bytes(text, i);
+      if (length == 0) {
+        out += "\ufffd";
+        ++i;
+      } else {
+        out.append(reinterpret_cast<const char*>(text.data() + i), length);
+        i += length;
+      }
+      continue;
+    }
+    ++i;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xf]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  append_json_string(out, ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+// The event's JSON with `from` already in text. Written by hand: this runs
+// for every message and every subscriber, and building a JSON document
+// first costs several times the encoding.
+void append_event_json(std::string& out, const host::GossipMessage& message, std::string_view author) {
+  out += "{\"topic\":";
+  append_json_string(out, message.topic);
+  out += ",\"from\":";
+  append_json_string(out, author);
+  // A decimal string: seqnos use all 64 bits, and JSON readers that hold
+  // numbers as doubles (JavaScript) would round them.
+  out += ",\"seqno\":\"";
+  out += std::to_string(message.seqno);
+  out += "\",\"id\":\"";
+  out += to_hex(message.id);
+  out += "\",\"data_base64\":\"";
+  out += base64(message.data);
+  out += "\",\"data\":";
+  if (valid_utf8(message.data)) {
+    append_json_string(out, ByteView(message.data));
+  } else {
+    out += "null";
+  }
+  out.push_back('}');
 }
 
 }  // namespace
@@ -59,14 +149,21 @@ std::optional<std::string> percent_decode(std::string_view text) {
 }
 
 std::string event_json(const host::GossipMessage& message) {
-  nlohmann::json body{{"topic", message.topic},
-                      {"from", message.author.to_string()},
-                      {"seqno", message.seqno},
-                      {"id", to_hex(message.id)},
-                      {"data_base64", base64(message.data)}};
-  body["data"] = valid_utf8(message.data) ? nlohmann::json(std::string(message.data.begin(), message.data.end()))
-                                          : nlohmann::json(nullptr);
-  return body.dump();
+  std::string out;
+  append_event_json(out, message, message.author.to_string());
+  return out;
+}
+
+std::string event_stream_bytes(const host::GossipMessage& message, std::string_view author) {
+  // One data line is enough: the JSON holds no line break (they are escaped).
+  std::string out;
+  out.reserve(64 + message.topic.size() + author.size() + 2 * message.id.size() + 3 * message.data.size());
+  out += "event: message\ndata: ";
+  append_event_json(out, message, author);
+  out += "\nid: ";
+  out += std::to_string(message.seqno);
+  out += "\n\n";
+  return out;
 }
 
 EventRoutes::EventRoutes(node::Network& network, EventRoutesOptions options)
@@ -145,13 +242,26 @@ void EventRoutes::deliver(std::uint64_t subscriber, const host::GossipMessage& m
     ++sub.dropped;
     return;
   }
-  runtime::SseEvent event{"message", event_json(message), std::to_string(message.seqno)};
   if (sub.dropped > 0) {
     // Tell the reader it missed some, once it keeps up again.
     sub.writer.write(*runtime::format_sse_event({"dropped", std::to_string(sub.dropped), ""}));
     sub.dropped = 0;
   }
-  if (auto bytes = runtime::format_sse_event(event)) sub.writer.write(std::move(*bytes));
+  sub.writer.write(formatted(message));
+}
+
+const std::string& EventRoutes::formatted(const host::GossipMessage& message) {
+  // Every subscriber of the topic gets the same bytes: encode them once.
+  if (last_event_.has_value() && last_event_->id == message.id && last_event_->topic == message.topic) {
+    return last_event_->bytes;
+  }
+  auto author = authors_.find(message.author);
+  if (author == authors_.end()) {
+    if (authors_.size() >= kAuthorTextsMax) authors_.clear();
+    author = authors_.emplace(message.author, message.author.to_string()).first;
+  }
+  last_event_ = FormattedEvent{message.id, message.topic, event_stream_bytes(message, author->second)};
+  return last_event_->bytes;
 }
 
 void EventRoutes::remove(std::uint64_t subscriber) {

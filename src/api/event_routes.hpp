@@ -2,8 +2,8 @@
 //   POST /api/v1/events/{topic}   body = the message bytes -> {"id", "topic"}
 //   GET  /api/v1/events/{topic}   a server-sent event stream, one "message"
 //                                 event per gossip message: JSON with topic,
-//                                 from, seqno, id, data (UTF-8 text or null)
-//                                 and data_base64.
+//                                 from, seqno (a decimal string), id, data
+//                                 (UTF-8 text or null) and data_base64.
 // The topic is the rest of the path, percent-decoded (so "taho/content/1"
 // works as /api/v1/events/taho%2Fcontent%2F1 or taho/content/1).
 #pragma once
@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,9 @@ struct EventRoutesOptions {
 
 // The JSON of one delivered message, as the stream carries it.
 std::string event_json(const host::GossipMessage& message);
+// The whole server-sent event of a message ("event: message", its JSON as
+// data, the seqno as id), with the author's text given.
+std::string event_stream_bytes(const host::GossipMessage& message, std::string_view author);
 // "%2F" -> "/"; nullopt for a bad escape.
 std::optional<std::string> percent_decode(std::string_view text);
 
@@ -51,12 +55,24 @@ class EventRoutes {
   void publish(const std::string& topic, const runtime::HttpRequest& request, runtime::asio::HttpResponder& respond);
   void subscribe(const std::string& topic, runtime::asio::HttpResponder& respond);
   void deliver(std::uint64_t subscriber, const host::GossipMessage& message);
+  // The stream bytes of a message, encoded once for all its subscribers.
+  const std::string& formatted(const host::GossipMessage& message);
   void remove(std::uint64_t subscriber);
 
   node::Network& network_;
   EventRoutesOptions options_;
   std::map<std::uint64_t, Subscriber> subscribers_;
   std::uint64_t next_subscriber_ = 1;
+  struct FormattedEvent {
+    Bytes id;
+    std::string topic;
+    std::string bytes;
+  };
+  std::optional<FormattedEvent> last_event_;
+  // Authors' peer ids as text (base58 costs more than the rest of an
+  // event); cleared when full, which a node with many publishers may hit.
+  static constexpr std::size_t kAuthorTextsMax = 1024;
+  std::map<PeerId, std::string> authors_;
   // Callbacks hold this, not `this`: they may run after we are gone.
   std::shared_ptr<EventRoutes*> self_;
 };

@@ -33,6 +33,28 @@ std::string percent_encode(std::string_view text) {
   return out;
 }
 
+// A string field of an event, or `fallback` when it is missing or not text
+// (the stream is the daemon's, but a bad field must not end the command).
+std::string text_field(const nlohmann::json& event, const char* name, std::string fallback = "?") {
+  const auto found = event.find(name);
+  return found != event.end() && found->is_string() ? found->get<std::string>() : fallback;
+}
+
+// "FROM #SEQNO: DATA". seqno is a decimal string (a 64-bit number does not
+// survive JSON readers that use doubles); a number from an older daemon is
+// printed as well.
+std::string describe_event(const nlohmann::json& event) {
+  std::string seqno = text_field(event, "seqno");
+  if (const auto found = event.find("seqno"); found != event.end() && found->is_number_unsigned()) {
+    seqno = std::to_string(found->get<std::uint64_t>());
+  }
+  const auto data = event.find("data");
+  const std::string shown = data != event.end() && data->is_string()
+                                ? data->get<std::string>()
+                                : "(binary, base64) " + text_field(event, "data_base64", "");
+  return text_field(event, "from") + " #" + seqno + ": " + shown;
+}
+
 struct PublishOptions {
   std::string topic;
   std::optional<std::string> message;
@@ -131,11 +153,7 @@ int run_subscribe(const Context& context, const std::string& topic, std::size_t 
           } else {
             auto message = nlohmann::json::parse(event->data, nullptr, false);
             if (!message.is_object()) continue;
-            const auto& data = message["data"];
-            std::cout << message["from"].get<std::string>() << " #" << message["seqno"].get<std::uint64_t>() << ": "
-                      << (data.is_string() ? data.get<std::string>()
-                                           : "(binary, base64) " + message["data_base64"].get<std::string>())
-                      << std::endl;
+            std::cout << describe_event(message) << std::endl;
           }
           if (count > 0 && ++received >= count) return false;
         }

@@ -18,6 +18,7 @@ set(TAHO_FUZZ_TARGETS
   blob_client
   blob_announcement
   rendezvous_message
+  autonat_message
   mdns_message
   dnsaddr_resolution
 )

@@ -5,6 +5,8 @@
 #include "api/json.hpp"
 #include "base/cid.hpp"
 #include "content/tree/content_id.hpp"
+#include "proto/autonat/message.hpp"
+#include "proto/autonat/reachability.hpp"
 
 namespace taho::api {
 
@@ -73,6 +75,20 @@ runtime::HttpResponse MeshRoutes::mesh() const {
             {"per_source", per_source},
             {"known_per_source", known_per_source},
             {"dht_routing_table", host.dht().routing_table().size()},
+            {"reachability", autonat::to_string(host.reachability())},
+            {"reachability_confidence", host.autonat().confidence()},
+            {"dht_mode", host.dht_server() ? "server" : "client"},
+            {"rendezvous_point", host.rendezvous_point()},
+            {"advertised_protocols", host.advertised_protocols()},
+            {"autonat",
+             {{"probes_sent", host.autonat().stats().probes_sent},
+              {"probes_answered", host.autonat().stats().probes_answered},
+              {"last_status", host.autonat().stats().last_status
+                                  ? std::string(autonat::to_string(*host.autonat().stats().last_status))
+                                  : std::string()},
+              {"dial_backs_ok", host.autonat().stats().dial_backs_ok},
+              {"dial_backs_failed", host.autonat().stats().dial_backs_failed},
+              {"requests_served", host.autonat().stats().requests_served}}},
             {"gossip_topics", topics},
             {"dials", manager.stats().dials},
             {"dial_failures", manager.stats().dial_failures},
@@ -85,6 +101,7 @@ runtime::HttpResponse MeshRoutes::dht_stats() const {
   const auto stats = dht.stats();
   return json_response(200, {{"protocol", dht.protocol()},
                              {"mode", dht.server() ? "server" : "client"},
+                             {"reachability", autonat::to_string(network_.host().reachability())},
                              {"routing_table_peers", stats.routing_table_peers},
                              {"provider_keys", stats.provider_keys},
                              {"records", stats.records},
@@ -112,7 +129,7 @@ void MeshRoutes::find_peer(const runtime::HttpRequest& request, runtime::asio::H
     }
     if (addrs.empty()) addrs = network.host().dht().addresses(target);
     const bool found = std::any_of(result->result.closest.begin(), result->result.closest.end(),
-                                   [&](const kad::Peer& peer) { return peer.id == target; });
+                                   [&](const kad::Peer& candidate) { return candidate.id == target; });
     if (!found && addrs.empty()) {
       return respond(json_error(404, "no DHT peer knows " + target.to_string() + " (" +
                                          std::to_string(result->requests) + " requests)"));

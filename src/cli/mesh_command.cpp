@@ -36,6 +36,10 @@ int run_mesh(const Context& context) {
   print_counts("per transport  ", mesh["per_transport"]);
   print_counts("found by       ", mesh["per_source"]);
   print_counts("known, found by", mesh["known_per_source"]);
+  std::cout << "reachability:    " << mesh.value("reachability", "unknown") << " (AutoNAT, confidence "
+            << mesh.value("reachability_confidence", 0) << ")\n";
+  std::cout << "DHT mode:        " << mesh.value("dht_mode", "server") << "\n";
+  std::cout << "rendezvous point: " << (mesh.value("rendezvous_point", false) ? "yes" : "no") << "\n";
   std::cout << "DHT routing table: " << mesh["dht_routing_table"].get<int>() << " peers\n";
   for (const auto& [topic, counts] : mesh["gossip_topics"].items()) {
     std::cout << "topic " << topic << ": " << counts["mesh_peers"].get<int>() << " mesh peers, "

@@ -17,6 +17,7 @@
 #include "config/environment.hpp"
 #include "config/host_port.hpp"
 #include "config/paths.hpp"
+#include "config/service_mode.hpp"
 #include "config/value.hpp"
 
 namespace taho::config {
@@ -51,9 +52,9 @@ struct Config {
     bool mdns = false;
     bool mdns_loopback = false;         // also run mDNS on loopback (tests on one machine)
     std::vector<Multiaddr> rendezvous;
-    bool rendezvous_server = false;
+    ServiceMode rendezvous_server = ServiceMode::automatic;
     std::string dht_protocol;
-    bool dht_server = false;
+    ServiceMode dht_server = ServiceMode::automatic;
     std::uint32_t min_peers = 0;
     std::uint32_t max_peers = 0;        // >= min_peers
     std::chrono::milliseconds heartbeat{0};

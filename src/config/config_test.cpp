@@ -59,8 +59,9 @@ TEST(ConfigDefaults, MatchTheSpec) {
                                                      "/ip4/0.0.0.0/tcp/4002/ws"));
   EXPECT_TRUE(config.mesh.mdns);
   EXPECT_TRUE(config.mesh.rendezvous.empty());
-  EXPECT_TRUE(config.mesh.rendezvous_server);
+  EXPECT_EQ(config.mesh.rendezvous_server, ServiceMode::automatic);
   EXPECT_EQ(config.mesh.dht_protocol, "/taho/kad/1.0.0");
+  EXPECT_EQ(config.mesh.dht_server, ServiceMode::automatic);
   EXPECT_EQ(config.mesh.min_peers, 4u);
   EXPECT_EQ(config.mesh.max_peers, 64u);
   EXPECT_EQ(config.mesh.heartbeat, milliseconds{1000});
@@ -119,7 +120,7 @@ TEST(ConfigFile, ReadsEveryType) {
   EXPECT_THAT(config.mesh.bootstrap, ElementsAre(boot));
   EXPECT_THAT(texts(config.mesh.listen), ElementsAre("/ip4/127.0.0.1/tcp/0"));
   EXPECT_FALSE(config.mesh.mdns);
-  EXPECT_FALSE(config.mesh.rendezvous_server);
+  EXPECT_EQ(config.mesh.rendezvous_server, ServiceMode::off);
   EXPECT_EQ(config.mesh.dht_protocol, "/ipfs/kad/1.0.0");
   EXPECT_EQ(config.mesh.min_peers, 2u);
   EXPECT_EQ(config.mesh.max_peers, 3u);
@@ -492,6 +493,36 @@ TEST(ConfigLoad, ADirectoryIsNotAConfigFile) {
   auto config = load(paths, {}, {});
   ASSERT_FALSE(config.has_value());
   EXPECT_EQ(config.error()[0].code, Errc::io);
+}
+
+}  // namespace
+}  // namespace taho::config
+
+namespace taho::config {
+namespace {
+
+TEST(ServiceModes, AcceptAutoAndTheOldBooleans) {
+  const Config config = loaded("[mesh]\ndht_server = true\nrendezvous_server = \"AUTO\"\n");
+  EXPECT_EQ(config.mesh.dht_server, ServiceMode::on);
+  EXPECT_EQ(config.mesh.rendezvous_server, ServiceMode::automatic);
+  EXPECT_EQ(loaded("[mesh]\ndht_server = false\n").mesh.dht_server, ServiceMode::off);
+  EXPECT_EQ(loaded("", {{"TAHO__MESH__DHT_SERVER", "false"}}).mesh.dht_server, ServiceMode::off);
+  EXPECT_EQ(loaded("", {{"TAHO__MESH__RENDEZVOUS_SERVER", "auto"}}).mesh.rendezvous_server, ServiceMode::automatic);
+}
+
+TEST(ServiceModes, ShowAsWritten) {
+  const Config config = loaded("[mesh]\ndht_server = false\n");
+  for (const auto& entry : config.entries) {
+    if (entry.key == "mesh.dht_server") EXPECT_EQ(to_text(entry.value), "false");
+    if (entry.key == "mesh.rendezvous_server") EXPECT_EQ(to_text(entry.value), "auto");
+  }
+}
+
+TEST(ServiceModes, BadValuesAreNamed) {
+  const auto errors = messages("[mesh]\ndht_server = \"sometimes\"\nrendezvous_server = 1\n");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "/cfg/config.toml:2: [mesh] dht_server: expected true, false or \"auto\", got \"sometimes\"");
+  EXPECT_THAT(errors[1], ::testing::HasSubstr("rendezvous_server: expected true, false or \"auto\", got integer"));
 }
 
 }  // namespace

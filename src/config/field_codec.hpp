@@ -169,6 +169,28 @@ struct Codec<Multiaddr> : TextCodec<Multiaddr> {
   static Value to_value(const Multiaddr& value);
 };
 
+// true, false or "auto"; in TAHO__ variables and --set: true, false, auto.
+template <>
+struct Codec<ServiceMode> {
+  static constexpr std::string_view type = "true/false/\"auto\"";
+  static Parsed<ServiceMode> from_toml(const toml::node& node) {
+    if (const auto* value = node.as_boolean()) return value->get() ? ServiceMode::on : ServiceMode::off;
+    if (const auto* value = node.as_string()) return from_text(value->get());
+    return wrong_type("expected true, false or \"auto\", got " + describe_node(node));
+  }
+  static Parsed<ServiceMode> from_text(std::string_view text) {
+    const auto lower = ascii_lowercase(text);
+    if (lower == "auto") return ServiceMode::automatic;
+    if (lower == "true") return ServiceMode::on;
+    if (lower == "false") return ServiceMode::off;
+    return wrong_type("expected true, false or \"auto\", got " + quote(text));
+  }
+  static Value to_value(ServiceMode value) {
+    if (value == ServiceMode::automatic) return std::string("auto");
+    return value == ServiceMode::on;
+  }
+};
+
 template <>
 struct Codec<PeerId> : TextCodec<PeerId> {
   static constexpr std::string_view type = "peer id";

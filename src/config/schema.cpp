@@ -137,12 +137,14 @@ std::vector<KeySpec> build_schema() {
           "Also run mDNS on loopback; for tests on one machine."),
       key(&Config::mesh, &Mesh::rendezvous, "mesh", "rendezvous", "[]", ends_in_peer_id(),
           "Rendezvous points to register with and discover peers through."),
-      key(&Config::mesh, &Mesh::rendezvous_server, "mesh", "rendezvous_server", "true", no_check<bool>(),
-          "Serve as a rendezvous point for other peers."),
+      key(&Config::mesh, &Mesh::rendezvous_server, "mesh", "rendezvous_server", "\"auto\"", no_check<ServiceMode>(),
+          "Serve as a rendezvous point for other peers: true, false, or \"auto\" = only while AutoNAT finds "
+          "this node publicly reachable."),
       key(&Config::mesh, &Mesh::dht_protocol, "mesh", "dht_protocol", "\"/taho/kad/1.0.0\"", protocol_id(),
           "Kademlia DHT protocol id; \"/ipfs/kad/1.0.0\" joins the public IPFS DHT."),
-      key(&Config::mesh, &Mesh::dht_server, "mesh", "dht_server", "true", no_check<bool>(),
-          "Answer DHT queries (server mode); false = client mode: query only, not announced in identify."),
+      key(&Config::mesh, &Mesh::dht_server, "mesh", "dht_server", "\"auto\"", no_check<ServiceMode>(),
+          "Answer DHT queries (server mode); false = client mode: query only, not announced in identify; "
+          "\"auto\" = server only while AutoNAT finds this node publicly reachable."),
       key(&Config::mesh, &Mesh::min_peers, "mesh", "min_peers", "4", between<std::uint32_t>(0, 10'000),
           "Dial more peers while connected to fewer than this."),
       key(&Config::mesh, &Mesh::max_peers, "mesh", "max_peers", "64", between<std::uint32_t>(1, 10'000),

@@ -40,17 +40,32 @@ Host::Host(HostOptions options, crypto::CryptoSuite& suite, Rng& rng, Instant no
       rendezvous_(PeerId::from_ed25519(options_.swarm.identity.public_key()), rng, options_.rendezvous),
       content_(PeerId::from_ed25519(options_.swarm.identity.public_key()), options_.content_storage, now,
                options_.content),
+      autonat_(PeerId::from_ed25519(options_.swarm.identity.public_key()), now,
+               [&] {
+                 AutonatOptions autonat = options_.autonat;
+                 autonat.probe |= options_.kad.follow_reachability || options_.rendezvous.follow_reachability;
+                 return autonat;
+               }(),
+               options_.can_dial ? options_.can_dial : std::function<bool(const Multiaddr&)>(has_tcp)),
       manager_(PeerId::from_ed25519(options_.swarm.identity.public_key()), rng, options_.connections,
                options_.can_dial ? options_.can_dial : std::function<bool(const Multiaddr&)>(has_tcp)),
       record_seq_(options_.swarm.peer_record_seq) {
   if (!options_.can_dial) options_.can_dial = has_tcp;
+  protocols_ = {std::string(identify::protocol_id), std::string(ping::protocol_id)};  // the swarm's built-ins
   // Registered before any connection exists: connections offer the list
-  // they were created with, and identify announces it (a client-mode DHT
-  // node must not announce the kad protocol).
-  if (kad_.server()) swarm_.register_protocol(kad_.protocol());
-  for (const auto& protocol : GossipBehaviour::protocols()) swarm_.register_protocol(protocol);
-  if (rendezvous_.server()) swarm_.register_protocol(std::string(RendezvousBehaviour::protocol()));
-  for (auto& protocol : content_.protocols()) swarm_.register_protocol(std::move(protocol));
+  // they were created with, and identify announces it. A fixed client-mode
+  // DHT never registers kad. One that follows reachability registers it
+  // from the start, so every connection can take DHT streams once we turn
+  // server; while in client mode it refuses them, and identify push
+  // corrects what the swarm's identify announced (see advertised_protocols).
+  if (kad_.server() || options_.kad.follow_reachability) add_protocol(kad_.protocol());
+  for (const auto& protocol : GossipBehaviour::protocols()) add_protocol(protocol);
+  if (rendezvous_.server() || options_.rendezvous.follow_reachability) {
+    add_protocol(std::string(RendezvousBehaviour::protocol()));
+  }
+  for (auto& protocol : content_.protocols()) add_protocol(std::move(protocol));
+  if (autonat_.serving()) add_protocol(std::string(AutonatBehaviour::protocol()));
+  add_protocol(std::string(IdentifyPush::protocol()));
   // A node with a store hears announcements (its index) and makes them.
   if (content_.enabled()) (void)gossip_.subscribe(now, swarm_, options_.content.announce_topic);
 }
@@ -61,6 +76,7 @@ bool Host::add_connection(Instant now, swarm::ConnectionId id, swarm::Direction 
                           const Multiaddr& local_addr, const Multiaddr& remote_addr,
                           std::optional<PeerId> expected_peer, std::optional<DialId> dial) {
   if (dial && (dials_.count(*dial) || abandoned_dials_.count(*dial))) dial_connections_[id] = *dial;
+  if (dial && probe_dials_.count(*dial)) probe_connections_[id] = *dial;
   const bool added = swarm_.add_connection(now, id, direction, local_addr, remote_addr, std::move(expected_peer));
   process_until_quiet(now);
   return added;
@@ -70,6 +86,7 @@ bool Host::add_muxed_connection(Instant now, swarm::ConnectionId id, swarm::Dire
                                 const Multiaddr& local_addr, const Multiaddr& remote_addr, const PeerId& remote_peer,
                                 std::optional<DialId> dial) {
   if (dial && (dials_.count(*dial) || abandoned_dials_.count(*dial))) dial_connections_[id] = *dial;
+  if (dial && probe_dials_.count(*dial)) probe_connections_[id] = *dial;
   const bool added = swarm_.add_muxed_connection(now, id, direction, local_addr, remote_addr, remote_peer);
   process_until_quiet(now);
   return added;
@@ -112,7 +129,14 @@ void Host::handle_closed(Instant now, swarm::ConnectionId id, const std::string&
 }
 
 void Host::handle_dial_failed(Instant now, DialId dial, const std::string& reason) {
-  dial_failed(now, dial, reason);
+  if (probe_dials_.count(dial)) {
+    for (auto it = probe_connections_.begin(); it != probe_connections_.end();) {
+      it = it->second == dial ? probe_connections_.erase(it) : std::next(it);
+    }
+    finish_probe_dial(now, dial, false, reason);
+  } else {
+    dial_failed(now, dial, reason);
+  }
   process_until_quiet(now);
 }
 
@@ -123,6 +147,13 @@ void Host::handle_timeout(Instant now) {
   gossip_.handle_timeout(now, swarm_);
   rendezvous_.handle_timeout(now);
   content_.handle_timeout(now, swarm_);
+  autonat_.handle_timeout(now, swarm_);
+  // A server's dial-back to us has done its job once our request is answered.
+  for (const auto& [connection, peer] : probe_only_connections_) {
+    if (!probe_connections_.count(connection) && !autonat_.awaiting_dial_back(peer)) {
+      swarm_.close_connection(connection, "AutoNAT dial-back done");
+    }
+  }
   auto protected_peers = gossip_.mesh_peers();
   for (const auto& peer : content_.active_peers()) protected_peers.insert(peer);
   manager_.set_protected(std::move(protected_peers));
@@ -270,7 +301,9 @@ void Host::set_listen_addrs(Instant now, std::vector<Multiaddr> addrs) {
   listen_addrs_ = addrs;
   // Rendezvous registrations carry our signed peer record; a new one
   // (higher sequence number) re-registers everywhere.
-  rendezvous_.set_signed_peer_record(now, identify::seal_peer_record(options_.swarm.identity, record_seq_++, addrs));
+  signed_record_ = identify::seal_peer_record(options_.swarm.identity, record_seq_++, addrs);
+  rendezvous_.set_signed_peer_record(now, signed_record_);
+  autonat_.set_listen_addrs(now, addrs);
   content_.set_listen_addrs(addrs);
   swarm_.set_listen_addrs(std::move(addrs));
   process_until_quiet(now);
@@ -467,6 +500,30 @@ bool Host::drain_behaviours(Instant now) {
     requests_[request] = OwnedRequest{Owner::content, open->token};
     swarm_.open_stream(now, open->peer, open->protocol, request);
   }
+  while (auto open = autonat_.poll_open()) {
+    progressed = true;
+    const auto request = next_request_++;
+    requests_[request] = OwnedRequest{Owner::autonat, open->token};
+    swarm_.open_stream(now, open->peer, std::string(AutonatBehaviour::protocol()), request);
+  }
+  while (auto dial_back = autonat_.poll_dial_back()) {
+    progressed = true;
+    probe_dial(now, dial_back->peer, dial_back->addr, dial_back->token);
+  }
+  while (auto changed = autonat_.poll_event()) {
+    progressed = true;
+    apply_reachability(now);
+  }
+  while (auto open = identify_push_.poll_open()) {
+    progressed = true;
+    const auto request = next_request_++;
+    requests_[request] = OwnedRequest{Owner::identify_push, open->token};
+    swarm_.open_stream(now, open->peer, std::string(IdentifyPush::protocol()), request);
+  }
+  while (auto pushed = identify_push_.poll_received()) {
+    progressed = true;
+    on_identify_info(now, pushed->peer, pushed->info);
+  }
   while (auto command = content_.poll_command()) {
     progressed = true;
     run_content_command(now, *command);
@@ -540,6 +597,7 @@ void Host::emit_gossip(Instant now, const gossipsub::Event& event) {
 
 void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
   using namespace swarm::swarm_event;
+  if (on_probe_connection_event(now, event)) return;
   if (auto* connected = std::get_if<PeerConnected>(&event)) {
     std::optional<DialId> dial;
     if (auto found = dial_connections_.find(connected->connection); found != dial_connections_.end()) {
@@ -562,6 +620,7 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
       kad_.on_disconnected(now, disconnected->peer);
       gossip_.on_disconnected(now, disconnected->peer);
       rendezvous_.on_disconnected(disconnected->peer);
+      autonat_.on_disconnected(disconnected->peer);
     }
   } else if (auto* failed = std::get_if<ConnectionFailed>(&event)) {
     if (auto dial = dial_connections_.find(failed->connection); dial != dial_connections_.end()) {
@@ -571,10 +630,12 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
     }
   } else if (auto* identified = std::get_if<Identified>(&event)) {
     manager_.add_known(now, identified->peer, identified->info.listen_addrs, Source::inbound);
-    kad_.on_identified(now, identified->peer, identified->info);
+    on_identify_info(now, identified->peer, identified->info);
     gossip_.on_identified(now, identified->peer, identified->info, swarm_.is_connected(identified->peer));
-    rendezvous_.on_identified(now, identified->peer, identified->info);
     content_.on_identified(now, swarm_, identified->peer, identified->info);
+    // The swarm's identify announced every registered protocol; when the DHT
+    // or rendezvous is in client mode, correct it at once.
+    if (advertised_protocols().size() != protocols_.size()) push_identify(identified->peer);
   } else if (auto* pinged = std::get_if<PingResult>(&event)) {
     if (keepalive_pings_.erase(pinged->request)) {
       manager_.handle_ping(now, pinged->peer, pinged->rtt);
@@ -593,6 +654,8 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
     if (kad_.on_stream_event(now, swarm_, readable->connection, readable->stream, false) ||
         gossip_.on_stream_event(now, swarm_, readable->connection, readable->stream, false) ||
         rendezvous_.on_stream_event(now, swarm_, readable->connection, readable->stream, false) ||
+        autonat_.on_stream_event(now, swarm_, readable->connection, readable->stream, false) ||
+        identify_push_.on_stream_event(now, swarm_, readable->connection, readable->stream, false) ||
         content_.on_stream_event(now, swarm_, readable->connection, readable->stream, false)) {
       return;
     }
@@ -600,6 +663,7 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
     if (kad_.on_stream_event(now, swarm_, writable->connection, writable->stream, false) ||
         gossip_.on_stream_event(now, swarm_, writable->connection, writable->stream, false) ||
         rendezvous_.on_stream_event(now, swarm_, writable->connection, writable->stream, false) ||
+        autonat_.on_stream_event(now, swarm_, writable->connection, writable->stream, false) ||
         content_.on_stream_event(now, swarm_, writable->connection, writable->stream, false)) {
       return;
     }
@@ -607,6 +671,8 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
     if (kad_.on_stream_event(now, swarm_, closed->connection, closed->stream, true) ||
         gossip_.on_stream_event(now, swarm_, closed->connection, closed->stream, true) ||
         rendezvous_.on_stream_event(now, swarm_, closed->connection, closed->stream, true) ||
+        autonat_.on_stream_event(now, swarm_, closed->connection, closed->stream, true) ||
+        identify_push_.on_stream_event(now, swarm_, closed->connection, closed->stream, true) ||
         content_.on_stream_event(now, swarm_, closed->connection, closed->stream, true)) {
       return;
     }
@@ -652,6 +718,10 @@ void Host::on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened&
     if (opened.protocol == kad_.protocol()) return kad_.on_inbound_stream(now, swarm_, opened);
     if (gossipsub::parse_protocol(opened.protocol)) return gossip_.on_inbound_stream(now, swarm_, opened);
     if (opened.protocol == RendezvousBehaviour::protocol()) return rendezvous_.on_inbound_stream(now, swarm_, opened);
+    if (opened.protocol == AutonatBehaviour::protocol()) {
+      return autonat_.on_inbound_stream(now, swarm_, opened, remote_addr_of(opened.connection));
+    }
+    if (opened.protocol == IdentifyPush::protocol()) return identify_push_.on_inbound_stream(now, swarm_, opened);
     if (content_.enabled() && (opened.protocol == blob::protocol_id || opened.protocol == blob::holdings_protocol_id)) {
       return content_.on_inbound_stream(now, swarm_, opened);
     }
@@ -671,6 +741,10 @@ void Host::on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened&
     rendezvous_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream);
   } else if (request.owner == Owner::content) {
     content_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream);
+  } else if (request.owner == Owner::autonat) {
+    autonat_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream);
+  } else if (request.owner == Owner::identify_push) {
+    identify_push_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream);
   } else {
     gossip_.on_outbound_stream(now, swarm_, request.token, opened.connection, opened.stream, opened.protocol);
   }
@@ -690,6 +764,10 @@ void Host::on_stream_open_failed(Instant now, const swarm::swarm_event::StreamOp
     rendezvous_.on_open_failed(now, request.token, failed.error);
   } else if (request.owner == Owner::content) {
     content_.on_open_failed(now, swarm_, request.token);
+  } else if (request.owner == Owner::autonat) {
+    autonat_.on_open_failed(now, request.token);
+  } else if (request.owner == Owner::identify_push) {
+    identify_push_.on_open_failed(request.token);
   } else {
     gossip_.on_open_failed(now, request.token);
   }
@@ -718,7 +796,8 @@ std::optional<HostEvent> Host::poll_event() {
 std::optional<Instant> Host::next_timeout() const {
   std::optional<Instant> next;
   for (auto candidate : {swarm_.next_timeout(), kad_.next_timeout(), gossip_.next_timeout(),
-                         rendezvous_.next_timeout(), manager_.next_timeout(), content_.next_timeout()}) {
+                         rendezvous_.next_timeout(), manager_.next_timeout(), content_.next_timeout(),
+                         autonat_.next_timeout()}) {
     if (candidate && (!next || *candidate < *next)) next = candidate;
   }
   for (const auto& [peer, attempts] : races_) {
@@ -732,6 +811,125 @@ std::optional<Instant> Host::next_timeout() const {
 std::optional<Source> Host::source_of(const PeerId& peer) const {
   if (const auto* known = manager_.find(peer)) return known->source;
   return std::nullopt;
+}
+
+// ---- AutoNAT and what we announce
+
+void Host::add_protocol(std::string protocol) {
+  if (std::find(protocols_.begin(), protocols_.end(), protocol) == protocols_.end()) protocols_.push_back(protocol);
+  swarm_.register_protocol(std::move(protocol));
+}
+
+std::vector<std::string> Host::advertised_protocols() const {
+  std::vector<std::string> advertised;
+  for (const auto& protocol : protocols_) {
+    if (protocol == kad_.protocol() && !kad_.server()) continue;
+    if (protocol == RendezvousBehaviour::protocol() && !rendezvous_.server()) continue;
+    advertised.push_back(protocol);
+  }
+  return advertised;
+}
+
+void Host::push_identify(const PeerId& peer) {
+  identify::Info info;
+  info.protocol_version = std::string(identify::protocol_version_default);
+  info.agent_version = options_.swarm.agent_version;
+  info.public_key = PublicKey::ed25519(options_.swarm.identity.public_key());
+  info.listen_addrs = listen_addrs_;
+  info.protocols = advertised_protocols();
+  if (!signed_record_.empty()) info.signed_peer_record = signed_record_;
+  auto message = identify::encode_message(info);
+  if (!message) return;  // cannot happen with our few protocols and addresses
+  identify_push_.push(peer, std::move(*message));
+}
+
+void Host::apply_reachability(Instant now) {
+  (void)now;
+  const bool reachable = autonat_.reachability() == autonat::Reachability::reachable;
+  bool changed = false;
+  if (options_.kad.follow_reachability && kad_.server() != reachable) {
+    kad_.set_server(reachable);
+    changed = true;
+  }
+  if (options_.rendezvous.follow_reachability && rendezvous_.server() != reachable) {
+    rendezvous_.set_server(reachable);
+    changed = true;
+  }
+  if (!changed) return;
+  std::set<PeerId> peers;
+  for (const auto& summary : swarm_.connections()) {
+    if (summary.peer && summary.established && !probe_only_connections_.count(summary.id)) peers.insert(*summary.peer);
+  }
+  for (const auto& peer : peers) push_identify(peer);
+}
+
+void Host::on_identify_info(Instant now, const PeerId& peer, const identify::Info& info) {
+  kad_.on_identified(now, peer, info);
+  rendezvous_.on_identified(now, peer, info);
+  autonat_.on_identified(now, peer, info);
+}
+
+DialId Host::probe_dial(Instant now, const PeerId& peer, const Multiaddr& addr, std::uint64_t token) {
+  const DialId id = next_dial_++;
+  probe_dials_.emplace(id, ProbeDial{peer, token});
+  const Multiaddr target = addr.peer_id() ? addr : addr.with_peer_id(peer);
+  if (!options_.can_dial(target)) {
+    finish_probe_dial(now, id, false, "no transport for " + addr.to_string());
+    return id;
+  }
+  dial_outputs_.push_back(host_output::Dial{id, peer, target});
+  return id;
+}
+
+void Host::finish_probe_dial(Instant now, DialId dial, bool connected, const std::string& detail) {
+  auto found = probe_dials_.find(dial);
+  if (found == probe_dials_.end()) return;
+  const std::uint64_t token = found->second.token;
+  probe_dials_.erase(found);
+  autonat_.on_dial_back_result(now, swarm_, token, connected, detail);
+}
+
+Multiaddr Host::remote_addr_of(swarm::ConnectionId connection) const {
+  for (const auto& summary : swarm_.connections()) {
+    if (summary.id == connection) return summary.remote_addr;
+  }
+  return {};
+}
+
+// Events of probe connections stay in the host: they are no peer
+// connections for the behaviours, the connection manager or the driver.
+bool Host::on_probe_connection_event(Instant now, swarm::SwarmEvent& event) {
+  using namespace swarm::swarm_event;
+  if (auto* connected = std::get_if<PeerConnected>(&event)) {
+    if (auto probe = probe_connections_.find(connected->connection); probe != probe_connections_.end()) {
+      const DialId dial = probe->second;
+      probe_connections_.erase(probe);
+      auto wanted = probe_dials_.find(dial);
+      const bool proved = wanted != probe_dials_.end() && wanted->second.peer == connected->peer;
+      probe_only_connections_.insert_or_assign(connected->connection, connected->peer);
+      swarm_.close_connection(connected->connection, "AutoNAT dial-back done");
+      finish_probe_dial(now, dial, proved, proved ? "" : "another peer answered");
+      return true;
+    }
+    // Client side: the server we asked dials us back on a new connection.
+    if (connected->direction == swarm::Direction::inbound && autonat_.awaiting_dial_back(connected->peer)) {
+      probe_only_connections_.insert_or_assign(connected->connection, connected->peer);
+      return true;
+    }
+    return false;
+  }
+  if (auto* disconnected = std::get_if<PeerDisconnected>(&event)) {
+    return probe_only_connections_.erase(disconnected->connection) != 0;
+  }
+  if (auto* failed = std::get_if<ConnectionFailed>(&event)) {
+    auto probe = probe_connections_.find(failed->connection);
+    if (probe == probe_connections_.end()) return false;
+    const DialId dial = probe->second;
+    probe_connections_.erase(probe);
+    finish_probe_dial(now, dial, false, failed->reason);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace taho::host

@@ -32,10 +32,12 @@
 #include <variant>
 #include <vector>
 
+#include "host/autonat_behaviour.hpp"
 #include "host/connection_manager.hpp"
 #include "host/content_behaviour.hpp"
 #include "host/content_storage.hpp"
 #include "host/gossip_behaviour.hpp"
+#include "host/identify_push.hpp"
 #include "host/kad_behaviour.hpp"
 #include "host/rendezvous_behaviour.hpp"
 #include "host/transport.hpp"
@@ -48,6 +50,9 @@ struct HostOptions {
   KadOptions kad;
   GossipOptions gossip;
   RendezvousOptions rendezvous;
+  // AutoNAT: served by default; probing runs when kad or rendezvous has
+  // follow_reachability (or autonat.probe is set).
+  AutonatOptions autonat;
   ConnectionManagerOptions connections;
   ContentOptions content;
   // The node's content store; null: content exchange off (fetches finish
@@ -126,8 +131,16 @@ class Host {
   void add_discovered(Instant now, const PeerId& peer, const std::vector<Multiaddr>& addrs, Source source);
   void disconnect(Instant now, const PeerId& peer);
 
+  // ---- AutoNAT probe dials: one connection to exactly `addr` expecting
+  // `peer`, even while connected to it, that the host closes as soon as
+  // the security handshake proved (or failed to prove) the peer id. It is
+  // never a peer connection for the behaviours or the connection manager
+  // and never a crossed-dial duplicate. The AutoNAT server uses it to dial
+  // requesters back; the result goes to the behaviour's token.
+  DialId probe_dial(Instant now, const PeerId& peer, const Multiaddr& addr, std::uint64_t token);
+
   // ---- commands: the application's own protocols (echo, perf, blob ...)
-  void register_protocol(std::string protocol) { swarm_.register_protocol(std::move(protocol)); }
+  void register_protocol(std::string protocol) { add_protocol(std::move(protocol)); }
   swarm::RequestId open_stream(Instant now, const PeerId& peer, std::string protocol);
   swarm::RequestId ping(Instant now, const PeerId& peer);
   // Over one given connection (`taho ping --transport`).
@@ -174,13 +187,21 @@ class Host {
   const KadBehaviour& dht() const { return kad_; }
   const GossipBehaviour& gossip() const { return gossip_; }
   const RendezvousBehaviour& rendezvous() const { return rendezvous_; }
+  const AutonatBehaviour& autonat() const { return autonat_; }
+  // AutoNAT's verdict on our reachability (unknown while not probing).
+  autonat::Reachability reachability() const { return autonat_.reachability(); }
+  bool dht_server() const { return kad_.server(); }
+  bool rendezvous_point() const { return rendezvous_.server(); }
+  // What identify (and identify push) should announce: every registered
+  // protocol but the DHT's and rendezvous' while they are in client mode.
+  std::vector<std::string> advertised_protocols() const;
   const ContentBehaviour& content() const { return content_; }
   std::optional<Source> source_of(const PeerId& peer) const;
   // The transport of the last connection we dialed to the peer.
   std::optional<Transport> preferred_transport(const PeerId& peer) const;
 
  private:
-  enum class Owner : std::uint8_t { app, kad, gossip, rendezvous, content };
+  enum class Owner : std::uint8_t { app, kad, gossip, rendezvous, content, autonat, identify_push };
   struct OwnedRequest {
     Owner owner;
     std::uint64_t token = 0;
@@ -201,6 +222,13 @@ class Host {
   void dial_any(Instant now, const PeerId& peer, const std::vector<Multiaddr>& addrs, Source source);
   std::vector<Multiaddr> provider_addrs() const;
   void process_until_quiet(Instant now);
+  void add_protocol(std::string protocol);
+  void apply_reachability(Instant now);
+  void push_identify(const PeerId& peer);
+  bool on_probe_connection_event(Instant now, swarm::SwarmEvent& event);
+  void finish_probe_dial(Instant now, DialId dial, bool connected, const std::string& detail);
+  Multiaddr remote_addr_of(swarm::ConnectionId connection) const;
+  void on_identify_info(Instant now, const PeerId& peer, const identify::Info& info);
 
   HostOptions options_;
   swarm::Swarm swarm_;
@@ -209,9 +237,24 @@ class Host {
   GossipBehaviour gossip_;
   RendezvousBehaviour rendezvous_;
   ContentBehaviour content_;
+  AutonatBehaviour autonat_;
+  IdentifyPush identify_push_;
   ConnectionManager manager_;
   std::uint64_t record_seq_;
   std::vector<Multiaddr> listen_addrs_;
+  Bytes signed_record_;  // our latest signed peer record, for identify push
+  std::vector<std::string> protocols_;  // what the swarm announces, in its order
+
+  // Probe dials (AutoNAT server side) and the connections they made.
+  struct ProbeDial {
+    PeerId peer;
+    std::uint64_t token;
+  };
+  std::map<DialId, ProbeDial> probe_dials_;
+  std::map<swarm::ConnectionId, DialId> probe_connections_;  // until established or failed
+  // Connections that are only probes: our probe dials once established,
+  // and (client side) a server's dial-back to us. Their events stay here.
+  std::map<swarm::ConnectionId, PeerId> probe_only_connections_;
 
   swarm::RequestId next_request_ = 1;
   std::map<swarm::RequestId, OwnedRequest> requests_;  // outbound streams of behaviours

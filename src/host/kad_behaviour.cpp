@@ -28,7 +28,10 @@ Result<void> validate_record(const kad::Record& record) {
 KadBehaviour::KadBehaviour(const PeerId& local, Instant now, Rng& rng, KadOptions options)
     : local_(local),
       rng_(rng),
-      options_(std::move(options)),
+      options_([&] {
+        if (options.follow_reachability) options.server = false;  // until AutoNAT says otherwise
+        return std::move(options);
+      }()),
       table_(local, now, kad::RoutingTableOptions{options_.query.bucket_size, 20, options_.refresh_interval}),
       records_(validate_record),
       handler_(table_, addresses_, providers_, records_, kad::HandlerOptions{options_.query.bucket_size}),
@@ -67,7 +70,13 @@ void KadBehaviour::admit(Instant now, const PeerId& peer) {
 void KadBehaviour::on_identified(Instant now, const PeerId& peer, const identify::Info& info) {
   const bool server =
       std::find(info.protocols.begin(), info.protocols.end(), options_.protocol) != info.protocols.end();
-  if (!server) return;
+  if (!server) {
+    // An identify-push that drops the protocol: the peer went to client
+    // mode and answers no more requests. (A push without any protocols
+    // says nothing about them.)
+    if (!info.protocols.empty() && table_.contains(peer)) table_.mark_failed(peer);
+    return;
+  }
   learn(peer, info.listen_addrs);
   admit(now, peer);
 }

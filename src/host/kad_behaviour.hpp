@@ -38,8 +38,12 @@ namespace taho::host {
 struct KadOptions {
   std::string protocol{kad::default_protocol_id};
   // Server mode answers requests and announces the protocol in identify;
-  // client mode only asks.
+  // client mode only asks (and refuses inbound DHT streams).
   bool server = true;
+  // Server exactly while AutoNAT finds us publicly reachable (the host
+  // switches the mode at runtime); `server` is ignored then and the DHT
+  // starts in client mode.
+  bool follow_reachability = false;
   kad::QueryOptions query;
   Duration refresh_interval = std::chrono::minutes(10);
   Duration first_refresh_delay = std::chrono::seconds(1);  // after the first peer joins the table
@@ -101,6 +105,8 @@ class KadBehaviour {
 
   const std::string& protocol() const { return options_.protocol; }
   bool server() const { return options_.server; }
+  // Runtime mode switch (AutoNAT); the host announces it with identify push.
+  void set_server(bool server) { options_.server = server; }
 
   // ---- from the host
   void on_identified(Instant now, const PeerId& peer, const identify::Info& info);

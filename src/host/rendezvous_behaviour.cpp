@@ -14,11 +14,24 @@ rendezvous::RendezvousError stream_error(const std::string& text) {
 }  // namespace
 
 RendezvousBehaviour::RendezvousBehaviour(const PeerId& local, Rng& rng, RendezvousOptions options)
-    : local_(local), options_(std::move(options)), point_(rng, options_.point), registrar_(options_.registrar) {}
+    : local_(local),
+      options_([&] {
+        if (options.follow_reachability) options.server = false;  // until AutoNAT says otherwise
+        return std::move(options);
+      }()),
+      point_(rng, options_.point),
+      registrar_(options_.registrar) {}
 
 void RendezvousBehaviour::on_identified(Instant now, const PeerId& peer, const identify::Info& info) {
-  if (!points_.count(peer) || connected_points_.count(peer)) return;
-  if (std::find(info.protocols.begin(), info.protocols.end(), protocol()) == info.protocols.end()) return;
+  if (!points_.count(peer)) return;
+  if (std::find(info.protocols.begin(), info.protocols.end(), protocol()) == info.protocols.end()) {
+    // An identify-push saying the point stopped serving (its AutoNAT mode):
+    // register again when a later one says it serves. A push without any
+    // protocols says nothing about them.
+    if (!info.protocols.empty()) connected_points_.erase(peer);
+    return;
+  }
+  if (connected_points_.count(peer)) return;
   connected_points_.insert(peer);
   (void)registrar_.add_registration(now, peer, options_.ns);
   (void)registrar_.discover(now, peer, options_.ns);

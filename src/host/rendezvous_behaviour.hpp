@@ -26,6 +26,10 @@ namespace taho::host {
 
 struct RendezvousOptions {
   bool server = true;            // act as a rendezvous point for others
+  // A rendezvous point exactly while AutoNAT finds us publicly reachable
+  // (switched by the host at runtime); `server` is ignored then and we start
+  // as a plain client.
+  bool follow_reachability = false;
   std::string ns = "taho";
   Duration discover_interval = std::chrono::seconds(60);
   rendezvous::ServerOptions point;
@@ -48,6 +52,9 @@ class RendezvousBehaviour {
 
   static constexpr std::string_view protocol() { return rendezvous::protocol_id; }
   bool server() const { return options_.server; }
+  // Runtime switch (AutoNAT). Registrations already held stay until they
+  // expire; new requests are refused while off.
+  void set_server(bool server) { options_.server = server; }
 
   // Peers we register and discover at (once connected and identified).
   void add_point(const PeerId& peer) { points_.insert(peer); }

@@ -27,8 +27,10 @@ host::HostOptions host_options(const Node& node, const NetworkOptions& options) 
   host.swarm.peer_record_seq = options.peer_record_seq;
   host.swarm.connections_max = options.connections_max;
   host.kad.protocol = options.dht_protocol;
-  host.kad.server = options.dht_server;
-  host.rendezvous.server = options.rendezvous_server;
+  host.kad.server = options.dht_server == config::ServiceMode::on;
+  host.kad.follow_reachability = options.dht_server == config::ServiceMode::automatic;
+  host.rendezvous.server = options.rendezvous_server == config::ServiceMode::on;
+  host.rendezvous.follow_reachability = options.rendezvous_server == config::ServiceMode::automatic;
   host.gossip.router.rpc_limits.message_data_bytes_max = options.gossip_message_bytes_max;
   host.gossip.peer_messages_per_second = options.gossip_messages_per_peer_per_second;
   host.gossip.peer_message_burst = 2 * options.gossip_messages_per_peer_per_second;

@@ -15,6 +15,7 @@
 #include "base/error.hpp"
 #include "base/multiaddr.hpp"
 #include "base/peer_id.hpp"
+#include "config/service_mode.hpp"
 #include "crypto/crypto_suite.hpp"
 #include "node/node.hpp"
 #include "proto/echo/echo.hpp"
@@ -36,8 +37,10 @@ struct NetworkOptions {
   std::size_t min_peers = 4;
   std::size_t max_peers = 64;
   std::string dht_protocol{kad::default_protocol_id};
-  bool dht_server = true;
-  bool rendezvous_server = true;
+  // DHT server mode and rendezvous point: on, off, or automatic (only
+  // while AutoNAT finds us publicly reachable).
+  config::ServiceMode dht_server = config::ServiceMode::on;
+  config::ServiceMode rendezvous_server = config::ServiceMode::on;
   std::size_t gossip_message_bytes_max = 1024 * 1024;
   double gossip_messages_per_peer_per_second = 1000;
   Duration heartbeat = std::chrono::seconds(1);  // gossip heartbeat and connection-manager tick

@@ -20,7 +20,11 @@ class MeshTest(unittest.TestCase):
 
     def test_bootstrap_dht_introductions_events_and_providers(self):
         env = {"TAHO__MESH__MIN_PEERS": "3"}
-        boot = Node(self, "boot", env).start()
+        # With the default "auto" modes the bootstrap node turns DHT server
+        # and rendezvous point at the same moment (once AutoNAT confirms it),
+        # and a rendezvous DISCOVER answers before the first DHT refresh: keep
+        # this test about DHT introductions by not making it a rendezvous point.
+        boot = Node(self, "boot", {**env, "TAHO__MESH__RENDEZVOUS_SERVER": "false"}).start()
         others = [Node(self, "n%d" % i, {**env, "TAHO__FABRIC__BOOTSTRAP": boot.addr}).start() for i in range(3)]
         started = time.monotonic()
         # Each knows only the bootstrap node; the DHT tells them of the others.
@@ -29,7 +33,10 @@ class MeshTest(unittest.TestCase):
         print("mesh of 4 formed %.1f s after the last start" % (formed - started))
         sources = {row["peer_id"]: row["source"] for row in others[0].peers()}
         self.assertEqual(sources[boot.peer_id], "bootstrap")
-        self.assertIn("dht", set(sources.values()) | {"inbound"}, sources)
+        # The others came through the DHT: we dialed them ("dht") or they
+        # dialed us after the DHT named us ("inbound"); who dials first is a
+        # race now that every node waits for AutoNAT before it serves the DHT.
+        self.assertTrue({"dht", "inbound"} & set(sources.values()), sources)
         mesh = json.loads(others[0].run("mesh", "--json").stdout)
         self.assertGreaterEqual(mesh["connected_peers"], 3)
         self.assertGreaterEqual(mesh["dht_routing_table"], 3)

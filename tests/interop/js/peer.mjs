@@ -84,6 +84,11 @@ async function optionalServices (opts) {
     // them) and act as a server without waiting to believe it is public.
     services.dht = kadDHT({ protocol: opts.kadProtocol, clientMode: false, peerInfoMapper: passthroughMapper })
   }
+  if (opts.autonat) {
+    // AutoNAT v1 server and client, as a stock node runs it.
+    const { autoNAT } = await import('@libp2p/autonat')
+    services.autonat = autoNAT()
+  }
   return services
 }
 
@@ -149,7 +154,8 @@ const { coreCommands } = await import('./lib/commands.mjs')
 const { streamCommands } = await import('./lib/streams.mjs')
 const { pubsubCommands, watchPubsub } = await import('./lib/pubsub.mjs')
 const { dhtCommands } = await import('./lib/dht.mjs')
-const commandTables = [coreCommands, streamCommands, pubsubCommands, dhtCommands]
+const { autonatCommands } = await import('./lib/autonat.mjs')
+const commandTables = [coreCommands, streamCommands, pubsubCommands, dhtCommands, autonatCommands]
 const commands = Object.assign({}, ...commandTables)
 
 const format = await import('./lib/format.mjs')

@@ -54,6 +54,10 @@ class DhtWithJs(TahoTestCase):
         super().setUp()
         if MISSING:
             self.fail(MISSING)  # not a skip: the interop claim would be unproven
+        # A stock js node refuses AutoNAT dial-backs to loopback, so with the
+        # default dht_server = "auto" nobody could confirm us reachable here:
+        # this test is about the DHT itself, so server mode is fixed.
+        self.env["TAHO__MESH__DHT_SERVER"] = "true"
         self.daemon = self.start_daemon("--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns")
         info = json.loads(self.taho("id", "--json").stdout)
         self.peer_id = info["peer_id"]

@@ -12,6 +12,7 @@ export const usage = `usage: node peer.mjs [flags]
   --gossipsub                 enable the @libp2p/gossipsub service
   --kad                       enable the @libp2p/kad-dht service (server mode, keeps loopback addresses)
   --kad-protocol <id>         kad protocol id (default /ipfs/kad/1.0.0)
+  --autonat                   enable the @libp2p/autonat (v1) service; adds the autonat-dial command
   --mdns                      enable @libp2p/mdns discovery (a query every 1 s); emits peer:discovery events
   --no-connection-monitor     do not ping every connection every 10 s
   --inbound-threshold <n>     new inbound connections allowed per second per IP (js default: 5)
@@ -34,6 +35,7 @@ export function parseOptions (argv) {
       kad: { type: 'boolean', default: false },
       'kad-protocol': { type: 'string', default: '/ipfs/kad/1.0.0' },
       mdns: { type: 'boolean', default: false },
+      autonat: { type: 'boolean', default: false },
       'no-connection-monitor': { type: 'boolean', default: false },
       'inbound-threshold': { type: 'string' },
       'startup-timeout-ms': { type: 'string', default: '20000' },
@@ -58,6 +60,7 @@ export function parseOptions (argv) {
     kad: values.kad,
     kadProtocol: values['kad-protocol'],
     mdns: values.mdns,
+    autonat: values.autonat,
     connectionMonitor: !values['no-connection-monitor'],
     inboundThreshold: optionalInteger(values['inbound-threshold'], '--inbound-threshold'),
     startupTimeoutMs: optionalInteger(values['startup-timeout-ms'], '--startup-timeout-ms'),

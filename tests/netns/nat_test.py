@@ -129,7 +129,7 @@ class NatTest(unittest.TestCase):
 
     def setUp(self):
         if shutil.which("nft") is None:
-            self.skipTest("nft (nftables) is not installed")
+            self.fail("nft (nftables) is not installed: scripts/setup installs it")
         self.lab = NatLab(self.PUBLIC)
         self.addCleanup(self.lab.close)
         self.lab.create()

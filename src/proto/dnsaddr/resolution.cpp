@@ -108,6 +108,9 @@ void Resolution::handle_txt(LookupId id, std::span<const std::string> records) {
       continue;
     }
     if (auto nested = split_dnsaddr(*address)) {
+      // Both suffixes are tails of this address, so the longer one implies the
+      // other; keeping the shorter would let a zone widen what we accept.
+      if (nested->suffix.components().size() < lookup->suffix.components().size()) nested->suffix = lookup->suffix;
       enqueue(*nested, lookup->depth + 1);
       continue;
     }

@@ -128,6 +128,19 @@ TEST(DnsaddrResolution, FollowsNestedNamesThatMatch) {
   EXPECT_EQ(all.addresses().size(), 4u);
 }
 
+TEST(DnsaddrResolution, ANestedNameCannotWidenTheSuffix) {
+  // Found by fuzzing: the entry's suffix is itself a /dnsaddr, a record is
+  // exactly that suffix, and the nested name's own (empty) suffix used to
+  // replace the entry's, so addresses of any peer came back.
+  const Zone zone = {
+      {"_dnsaddr.a.example.org", {"dnsaddr=/dnsaddr/c.example.org"}},
+      {"_dnsaddr.c.example.org", {"dnsaddr=/ip4/10.0.0.1/tcp/4001/p2p/" + peer(1)}},
+  };
+  Resolution resolution(addr("/dnsaddr/a.example.org/dnsaddr/c.example.org"));
+  EXPECT_THAT(run(resolution, zone), ElementsAre("_dnsaddr.a.example.org", "_dnsaddr.c.example.org"));
+  EXPECT_THAT(resolution.addresses(), IsEmpty());
+}
+
 TEST(DnsaddrResolution, ReportsFailuresAndBrokenRecords) {
   const Zone zone = {{"_dnsaddr.boot.example.org",
                       {"dnsaddr=/ip4/10.0.0.1/tcp/99999", "dnsaddr=/dnsaddr/gone.example.org"}}};

@@ -489,9 +489,11 @@ void ContentBehaviour::drop_serving(Instant now, swarm::Swarm& swarm, const Stre
   if (found == serving_.end()) return;
   if (reset) swarm.reset(now, key.first, key.second);
   const PeerId peer = found->second.peer;
+  // The peer's rate bucket outlives its streams: fetchers open one stream per
+  // range, and a fresh bucket per range would hand out a new burst each time.
+  // sweep_serving forgets it once it has refilled.
   if (auto count = serving_per_peer_.find(peer); count != serving_per_peer_.end() && --count->second == 0) {
     serving_per_peer_.erase(count);
-    rates_.erase(peer);
   }
   serving_.erase(found);
 }
@@ -503,7 +505,13 @@ void ContentBehaviour::sweep_serving(Instant now, swarm::Swarm& swarm) {
   }
   stats_.serving_idle_reset += idle.size();
   for (const auto& key : idle) drop_serving(now, swarm, key, true);
-  next_serving_sweep_ = serving_.empty() ? std::nullopt : std::optional<Instant>(now + kServingSweep);
+  // A bucket idle long enough to be full again is the same as no bucket (a
+  // group refills in 0.13 s at the lowest configurable rate, 1 Mbit/s).
+  std::erase_if(rates_, [&](const auto& entry) {
+    return !serving_per_peer_.count(entry.first) && now - entry.second.refilled >= kServingSweep;
+  });
+  const bool more = !serving_.empty() || !rates_.empty();
+  next_serving_sweep_ = more ? std::optional<Instant>(now + kServingSweep) : std::nullopt;
 }
 
 void ContentBehaviour::pump_serving(Instant now, swarm::Swarm& swarm, const StreamKey& key) {

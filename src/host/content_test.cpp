@@ -387,6 +387,30 @@ TEST(Content, HolderStoppedMidFetchTheOtherFinishes) {
                           [&](const HolderInfo& holder) { return holder.peer == mesh.net->peer(1); }));
 }
 
+// The limit holds for the peer across its range streams: a range that ends
+// and the next that starts do not refill the bucket (they once did, and a
+// limited holder served at several times its limit).
+TEST(Content, ServingRateLimitHoldsAcrossRanges) {
+  constexpr double rate_bytes_per_second = 512 * 1024;
+  Mesh mesh = make_mesh(2, 15, 1, [&](std::size_t, HostOptions& host) {
+    host.content.serving_bytes_per_second_per_peer = rate_bytes_per_second;
+    // One range at a time: between two ranges the holder serves the peer nothing.
+    host.content.plan.ranges_per_holder_max = 1;
+  });
+  mesh.net->run_for(3s);
+  const Bytes bytes = random_bytes(4 * 1024 * 1024, 5);
+  const content::Hash root = publish(mesh, 0, bytes);
+  mesh.net->run_for(2s);
+
+  const Instant started = mesh.net->now();
+  const auto finished = fetch_and_wait(mesh, 1, root, std::nullopt, 60s);
+  ASSERT_TRUE(finished.size) << finished.size.error().detail;
+  const double took = std::chrono::duration<double>(mesh.net->now() - started).count();
+  const double at_the_limit = static_cast<double>(bytes.size()) / rate_bytes_per_second;  // 8 s
+  EXPECT_GE(took, at_the_limit - 0.5) << "a quarter second of burst, no more";
+  EXPECT_LE(took, at_the_limit * 1.5) << "and the limit is used, not undercut";
+}
+
 TEST(Content, RestartedFetcherResumesWithoutDownloadingAgain) {
   Mesh mesh = make_mesh(2, 14, 1, [](std::size_t, HostOptions& host) {
     host.content.serving_bytes_per_second_per_peer = 512 * 1024;

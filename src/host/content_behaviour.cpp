@@ -385,7 +385,22 @@ void ContentBehaviour::on_outbound_stream(Instant now, swarm::Swarm& swarm, std:
   found->second.stream = key;
   found->second.last_activity = now;
   transfer_streams_[key] = token;
+  reserve_range_window(now, swarm, found->second);
   pump_transfer(now, swarm, token);
+}
+
+// A range stream is a bulk download read as fast as it arrives: granting its
+// whole encoded size up front saves the round trips Yamux's window tuning
+// needs (each range is a fresh stream that would start at 256 KiB).
+void ContentBehaviour::reserve_range_window(Instant now, swarm::Swarm& swarm, const Transfer& transfer) {
+  if (!transfer.assignment || !transfer.stream) return;
+  const auto fetch = fetches_.find(transfer.fetch);
+  if (fetch == fetches_.end() || !fetch->second.size) return;
+  const auto encoded = content::encoded_range_bytes(transfer.assignment->bytes, *fetch->second.size);
+  if (!encoded) return;
+  const std::size_t reply_header_bytes = 64;  // the HAVE answer before the body: generous
+  swarm.reserve_receive_window(now, transfer.stream->first, transfer.stream->second,
+                               static_cast<std::size_t>(*encoded) + reply_header_bytes);
 }
 
 void ContentBehaviour::on_open_failed(Instant now, swarm::Swarm& swarm, std::uint64_t token) {

@@ -325,6 +325,7 @@ class ContentBehaviour {
   std::uint64_t open_transfer(Fetch& fetch, const PeerId& peer, TransferKind kind, blob::Client client,
                               std::optional<blob::Assignment> assignment, Instant now);
   void pump_transfer(Instant now, swarm::Swarm& swarm, std::uint64_t token);
+  void reserve_range_window(Instant now, swarm::Swarm& swarm, const Transfer& transfer);
   // The transfer ended (complete, failed or its stream closed). `error`
   // unset: it completed.
   void end_transfer(Instant now, swarm::Swarm& swarm, std::uint64_t token, std::optional<blob::BlobError> error);

@@ -409,6 +409,13 @@ Result<void> Connection::close_write(StreamId id) {
   return {};
 }
 
+void Connection::reserve_receive_window(StreamId id, std::size_t bytes) {
+  const auto found = streams_.find(id);
+  if (found == streams_.end() || found->second.muxer_gone || !muxer_) return;
+  muxer_->reserve_receive_window(id, bytes);
+  pump_muxer();
+}
+
 void Connection::reset(StreamId id) {
   if (streams_.erase(id) == 0 || !muxer_) return;
   (void)muxer_->reset(id);

@@ -127,6 +127,8 @@ class Connection {
   Result<std::size_t> write(StreamId stream, ByteView bytes);
   Result<StreamRead> read(StreamId stream, std::size_t bytes_max);
   Result<void> close_write(StreamId stream);
+  // See StreamMuxer::reserve_receive_window.
+  void reserve_receive_window(StreamId stream, std::size_t bytes);
   void reset(StreamId stream);
   void close();  // GoAway, then the connection ends
 

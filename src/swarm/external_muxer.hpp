@@ -56,6 +56,9 @@ class ExternalMuxer final : public StreamMuxer {
   Result<std::size_t> write(StreamId stream, ByteView bytes) override;
   Result<MuxerRead> read(StreamId stream, std::size_t bytes_max) override;
   Result<void> close_write(StreamId stream) override;
+  // QUIC's own flow control (ngtcp2) already grows stream windows, and the
+  // driver reads as much as receive_room allows: nothing to do.
+  void reserve_receive_window(StreamId, std::size_t) override {}
   void reset(StreamId stream) override;
   void go_away() override { going_away_ = true; }
   void handle_timeout(Instant) override {}

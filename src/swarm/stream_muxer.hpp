@@ -72,6 +72,9 @@ class StreamMuxer {
   virtual Result<std::size_t> write(StreamId stream, ByteView bytes) = 0;
   virtual Result<MuxerRead> read(StreamId stream, std::size_t bytes_max) = 0;
   virtual Result<void> close_write(StreamId stream) = 0;
+  // A hint that `bytes` will arrive on the stream and be read promptly: the
+  // muxer may grant that much receive window up front. Best effort.
+  virtual void reserve_receive_window(StreamId stream, std::size_t bytes) = 0;
   // Abandons the stream; its id is gone at once (no event).
   virtual void reset(StreamId stream) = 0;
   // No new streams; existing ones may finish.

@@ -450,6 +450,13 @@ Result<void> Swarm::close_write(Instant now, ConnectionId connection, StreamId s
   return closed;
 }
 
+void Swarm::reserve_receive_window(Instant now, ConnectionId connection, StreamId stream, std::size_t bytes) {
+  auto found = connections_.find(connection);
+  if (found == connections_.end()) return;
+  found->second.connection.reserve_receive_window(stream, bytes);
+  pump(now, connection);
+}
+
 void Swarm::reset(Instant now, ConnectionId connection, StreamId stream) {
   auto found = connections_.find(connection);
   if (found == connections_.end()) return;

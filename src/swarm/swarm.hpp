@@ -182,6 +182,10 @@ class Swarm {
   Result<std::size_t> write(Instant now, ConnectionId connection, StreamId stream, ByteView bytes);
   Result<StreamRead> read(Instant now, ConnectionId connection, StreamId stream, std::size_t bytes_max);
   Result<void> close_write(Instant now, ConnectionId connection, StreamId stream);
+  // For a bulk download: `bytes` will arrive on the stream and be read
+  // promptly, so the peer may send that much at once (Yamux grants the
+  // window up front instead of growing it over several round trips).
+  void reserve_receive_window(Instant now, ConnectionId connection, StreamId stream, std::size_t bytes);
   void reset(Instant now, ConnectionId connection, StreamId stream);
 
   // ---- output

@@ -114,6 +114,45 @@ TEST_F(TwoSwarms, PingMeasuresRttFromTheInjectedClock) {
   EXPECT_EQ(*results[0].rtt, 20ms);
 }
 
+// A reader that reserves its receive window lets the writer send that much
+// before anything is read; without it Yamux's 256 KiB initial window holds.
+TEST_F(TwoSwarms, ReservedReceiveWindowLetsThePeerSendAheadOfReads) {
+  a.register_protocol("/test/bulk/1");
+  b.register_protocol("/test/bulk/1");
+  connect();
+  drain(b);
+  a.open_stream(now, b.local_peer(), "/test/bulk/1", 5);
+  run();
+  const auto mine = events<swarm_event::StreamOpened>(a);
+  const auto theirs = events<swarm_event::StreamOpened>(b);
+  ASSERT_EQ(mine.size(), 1u);
+  ASSERT_EQ(theirs.size(), 1u);
+
+  // Sends until the window stops it (the deliveries in between are never read by a).
+  const auto send_all = [&](std::size_t total) {
+    const Bytes chunk(64 * 1024, 9);
+    std::size_t sent = 0;
+    while (sent < total) {
+      auto written = b.write(now, theirs[0].connection, theirs[0].stream, chunk);
+      if (!written || *written == 0) break;
+      sent += *written;
+      run();
+    }
+    return sent;
+  };
+  // (The window also carried the few bytes of the protocol negotiation.)
+  constexpr std::size_t negotiation_bytes_max = 64;
+  const std::size_t unreserved = send_all(2 * 1024 * 1024);
+  EXPECT_LE(unreserved, 256u * 1024) << "Yamux's initial window";
+  EXPECT_GE(unreserved, 256u * 1024 - negotiation_bytes_max);
+
+  a.reserve_receive_window(now, mine[0].connection, mine[0].stream, 1024 * 1024);
+  run();
+  const std::size_t total = unreserved + send_all(2 * 1024 * 1024);
+  EXPECT_LE(total, 1024u * 1024) << "the reservation, and still nothing read";
+  EXPECT_GE(total, 1024u * 1024 - negotiation_bytes_max);
+}
+
 TEST_F(TwoSwarms, PingToAnUnknownPeerFailsAtOnce) {
   a.ping(now, PeerId::from_ed25519(key_from(9).public_key()), 5);
   auto results = events<swarm_event::PingResult>(a);

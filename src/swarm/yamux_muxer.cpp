@@ -1,5 +1,8 @@
 #include "swarm/yamux_muxer.hpp"
 
+#include <algorithm>
+#include <limits>
+
 namespace taho::swarm {
 
 Result<StreamId> YamuxMuxer::open_stream() {
@@ -24,6 +27,11 @@ Result<void> YamuxMuxer::close_write(StreamId stream) {
   auto closed = session_.close_write(stream);
   if (!closed) return fail(closed.error().detail);
   return {};
+}
+
+void YamuxMuxer::reserve_receive_window(StreamId stream, std::size_t bytes) {
+  const auto clamped = static_cast<std::uint32_t>(std::min<std::size_t>(bytes, std::numeric_limits<std::uint32_t>::max()));
+  (void)session_.reserve_receive_window(stream, clamped);  // an unknown stream has nothing to grow
 }
 
 std::optional<MuxerEvent> YamuxMuxer::poll_event() {

@@ -22,6 +22,7 @@ class YamuxMuxer final : public StreamMuxer {
   Result<std::size_t> write(StreamId stream, ByteView bytes) override;
   Result<MuxerRead> read(StreamId stream, std::size_t bytes_max) override;
   Result<void> close_write(StreamId stream) override;
+  void reserve_receive_window(StreamId stream, std::size_t bytes) override;
   void reset(StreamId stream) override { (void)session_.reset(stream); }
   void go_away() override { session_.go_away(yamux::GoAwayCode::normal); }
 

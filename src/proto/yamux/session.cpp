@@ -299,6 +299,23 @@ Expected<void, CommandError> Session::close_write(StreamId id) {
   return {};
 }
 
+Expected<void, CommandError> Session::reserve_receive_window(StreamId id, std::uint32_t bytes) {
+  auto found = find_for_command(id);
+  if (!found) return unexpected(std::move(found.error()));
+  Stream& stream = **found;
+  if (stream.remote_fin) return {};
+  const std::uint64_t wanted = std::min(bytes, options_.stream_receive_window_bytes_max);
+  if (wanted <= stream.receive_window_target) return {};
+  const std::uint64_t growth = std::min(wanted - stream.receive_window_target, session_window_budget());
+  if (growth == 0) return {};
+  stream.receive_window_target = static_cast<std::uint32_t>(stream.receive_window_target + growth);
+  receive_window_targets_ += growth;
+  stream.receive_window = static_cast<std::uint32_t>(stream.receive_window + growth);
+  stream.last_window_update_at = now_;
+  send_frame(FrameType::window_update, take_ack(stream), id, static_cast<std::uint32_t>(growth));
+  return {};
+}
+
 Expected<void, CommandError> Session::reset(StreamId id) {
   auto found = find_for_command(id);
   if (!found) return unexpected(std::move(found.error()));
@@ -398,10 +415,8 @@ void Session::maybe_send_window_update(StreamId id, Stream& stream) {
   if (grant < target / 2) return;
   if (rtt_ && now_ - stream.last_window_update_at < 2 * *rtt_ &&
       target < options_.stream_receive_window_bytes_max) {
-    const std::uint64_t budget = options_.session_receive_window_bytes_max > receive_window_targets_
-                                     ? options_.session_receive_window_bytes_max - receive_window_targets_
-                                     : 0;
-    const std::uint64_t growth = std::min({target, options_.stream_receive_window_bytes_max - target, budget});
+    const std::uint64_t growth =
+        std::min({target, options_.stream_receive_window_bytes_max - target, session_window_budget()});
     stream.receive_window_target = static_cast<std::uint32_t>(target + growth);
     receive_window_targets_ += growth;
     grant += growth;
@@ -409,6 +424,12 @@ void Session::maybe_send_window_update(StreamId id, Stream& stream) {
   stream.last_window_update_at = now_;
   stream.receive_window = static_cast<std::uint32_t>(stream.receive_window + grant);
   send_frame(FrameType::window_update, take_ack(stream), id, static_cast<std::uint32_t>(grant));
+}
+
+std::uint64_t Session::session_window_budget() const {
+  return options_.session_receive_window_bytes_max > receive_window_targets_
+             ? options_.session_receive_window_bytes_max - receive_window_targets_
+             : 0;
 }
 
 std::size_t Session::transmit_space() const {

@@ -63,6 +63,11 @@ class Session {
   Expected<ReadResult, CommandError> read(StreamId stream, std::size_t bytes_max);
   // Half-close: FIN on a zero-length WindowUpdate. Idempotent.
   Expected<void, CommandError> close_write(StreamId stream);
+  // Grows the stream's receive window to `bytes` at once, for a reader that
+  // knows that much is coming and reads it promptly (a bulk download on a
+  // fresh stream): the peer need not wait for tuning to grow it. Bounded by
+  // stream_receive_window_bytes_max and the session's budget; never shrinks.
+  Expected<void, CommandError> reserve_receive_window(StreamId stream, std::uint32_t bytes);
   // RST on a zero-length WindowUpdate; the id is gone at once (no event).
   Expected<void, CommandError> reset(StreamId stream);
   // Measures the RTT: PingRtt follows, or the session ends after ping_timeout.
@@ -128,6 +133,8 @@ class Session {
   std::uint16_t take_ack(Stream& stream);
   void send_ping();
   void maybe_send_window_update(StreamId id, Stream& stream);
+  // Receive window that tuning and reservations may still add across streams.
+  std::uint64_t session_window_budget() const;
   std::size_t transmit_space() const;
   void reserve_transmit(std::size_t extra);
   void signal_readable(StreamId id, Stream& stream);

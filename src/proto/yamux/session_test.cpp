@@ -313,6 +313,47 @@ TEST(YamuxSession, ReadingGrantsWindowInBatches) {
   EXPECT_EQ(server.stream_info(1)->receive_window, kInitialWindowBytes - 64 * 1024);
 }
 
+TEST(YamuxSession, ReservedWindowIsGrantedAtOnceAndBounded) {
+  Options options = quiet();
+  options.stream_receive_window_bytes_max = 1024 * 1024;
+  options.session_receive_window_bytes_max = 1536 * 1024;  // 1.5 MiB across streams
+  Session client(Role::client, t0, options);
+  const StreamId first = *client.open_stream();
+  take_transmit(client);
+
+  // One WindowUpdate for the growth; the window never shrinks.
+  ASSERT_TRUE(client.reserve_receive_window(first, 768 * 1024));
+  EXPECT_EQ(hex(take_transmit(client)), hex(frame(FrameType::window_update, 0, first, 512 * 1024)));
+  EXPECT_EQ(client.stream_info(first)->receive_window, 768u * 1024);
+  ASSERT_TRUE(client.reserve_receive_window(first, 100 * 1024));
+  EXPECT_TRUE(take_transmit(client).empty());
+
+  // Capped by the stream maximum...
+  ASSERT_TRUE(client.reserve_receive_window(first, 64 * 1024 * 1024));
+  EXPECT_EQ(hex(take_transmit(client)), hex(frame(FrameType::window_update, 0, first, 256 * 1024)));
+  EXPECT_EQ(client.stream_info(first)->receive_window, 1024u * 1024);
+
+  // ...and by what the session may still add: 1.5 MiB - (1 MiB + 256 KiB
+  // initial for the second stream) = 256 KiB.
+  const StreamId second = *client.open_stream();
+  take_transmit(client);
+  ASSERT_TRUE(client.reserve_receive_window(second, 1024 * 1024));
+  EXPECT_EQ(hex(take_transmit(client)), hex(frame(FrameType::window_update, 0, second, 256 * 1024)));
+
+  // The peer may now send the whole reservation without our reading.
+  const Bytes chunk(256 * 1024, 7);
+  for (int i = 0; i < 4; ++i) client.handle_input(t0, frame(FrameType::data, flags::ack, first, 256 * 1024, chunk));
+  EXPECT_FALSE(client.is_closed());
+  EXPECT_EQ(client.stream_info(first)->receive_window, 0u);
+
+  // After the peer's FIN there is nothing left to reserve; unknown streams fail.
+  client.handle_input(t0, frame(FrameType::window_update, flags::fin, second, 0));
+  take_transmit(client);
+  ASSERT_TRUE(client.reserve_receive_window(second, 1024 * 1024));
+  EXPECT_TRUE(take_transmit(client).empty());
+  EXPECT_FALSE(client.reserve_receive_window(99, 1024 * 1024));
+}
+
 TEST(YamuxSession, PeerFinEndsTheReadSide) {
   Session client(Role::client, t0, quiet());
   const StreamId id = *client.open_stream();

@@ -794,7 +794,9 @@ std::uint64_t ContentBehaviour::open_transfer(Fetch& fetch, const PeerId& peer, 
                                               std::optional<blob::Assignment> assignment, Instant now) {
   const auto token = next_token_++;
   transfers_.emplace(token, Transfer{fetch.id, peer, kind, assignment, std::move(client), std::nullopt, now, 0, false});
-  opens_.push_back(ContentOpen{token, peer, std::string(blob::protocol_id)});
+  // Lazy: the request follows the protocol proposal in the same flight. A
+  // range's first byte then costs one round trip, not two.
+  opens_.push_back(ContentOpen{token, peer, std::string(blob::protocol_id), swarm::Negotiation::lazy});
   return token;
 }
 

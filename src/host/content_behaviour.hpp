@@ -135,6 +135,7 @@ struct ContentOpen {
   std::uint64_t token;
   PeerId peer;
   std::string protocol;
+  swarm::Negotiation negotiation = swarm::Negotiation::confirmed;
 };
 
 struct ContentStats {

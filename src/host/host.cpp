@@ -498,7 +498,7 @@ bool Host::drain_behaviours(Instant now) {
     progressed = true;
     const auto request = next_request_++;
     requests_[request] = OwnedRequest{Owner::content, open->token};
-    swarm_.open_stream(now, open->peer, open->protocol, request);
+    swarm_.open_stream(now, open->peer, open->protocol, request, open->negotiation);
   }
   while (auto open = autonat_.poll_open()) {
     progressed = true;

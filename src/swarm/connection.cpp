@@ -337,12 +337,14 @@ void Connection::fail_stream(StreamId id, Stream& stream, std::string reason) {
   streams_.erase(id);
 }
 
-Result<void> Connection::open_stream(Instant now, std::string protocol, StreamTag tag) {
+Result<void> Connection::open_stream(Instant now, std::string protocol, StreamTag tag, Negotiation negotiation) {
   // The negotiation deadline counts from now, not from the last input: a
   // connection may have been idle for longer than the timeout.
   now_ = std::max(now_, now);
   if (stage_ != Stage::muxed) return taho::fail("the connection is not established");
-  auto dialer = multistream::Dialer::create({protocol});
+  multistream::DialerOptions dialer_options;
+  if (negotiation == Negotiation::lazy) dialer_options.mode = multistream::DialerMode::lazy;
+  auto dialer = multistream::Dialer::create({protocol}, dialer_options);
   if (!dialer) return taho::fail("bad protocol id '" + protocol + "': " + dialer.error().detail);
   auto id = muxer_->open_stream();
   if (!id) return taho::fail("cannot open a stream: " + id.error().text);
@@ -353,15 +355,44 @@ Result<void> Connection::open_stream(Instant now, std::string protocol, StreamTa
   stream.dialer.emplace(std::move(*dialer));
   stream.deadline = now_ + options_.stream_negotiation_timeout;
   drain_into(*stream.dialer, stream.pending_out);
+  stream.ready = negotiation == Negotiation::lazy;
   auto [it, inserted] = streams_.emplace(*id, std::move(stream));
   flush_stream_pending(*id, it->second);
+  if (it->second.ready) events_.push_back(event::StreamReady{*id, it->second.protocol, Direction::outbound, tag});
   pump_muxer();
+  return {};
+}
+
+// A lazy stream's first reads: the peer's echo of our proposal comes before
+// any data, and a refusal ends the stream.
+Result<void> Connection::read_lazy_confirmation(StreamId id, Stream& stream) {
+  while (stream.dialer) {
+    auto chunk = muxer_->read(id, kNegotiationReadBytes);
+    if (!chunk) return taho::fail("read failed: " + chunk.error().text);
+    if (!chunk->data.empty()) {
+      auto result = stream.dialer->handle_input(chunk->data);
+      if (!result) {
+        return taho::fail(std::string(multistream::to_string(result.error().code)) + ": " + result.error().detail);
+      }
+      if (*result) {
+        stream.prefix = std::move((*result)->leftover);
+        stream.remote_finished = chunk->finished;
+        stream.dialer.reset();
+        return {};
+      }
+    }
+    if (chunk->finished) return taho::fail("the peer closed the stream before confirming " + stream.protocol);
+    if (chunk->data.empty()) return {};  // the confirmation is still on its way
+  }
   return {};
 }
 
 Result<std::size_t> Connection::write(StreamId id, ByteView bytes) {
   auto found = streams_.find(id);
   if (found == streams_.end() || !found->second.ready || found->second.muxer_gone) return taho::fail("no such stream");
+  // A lazy stream's proposal goes first; StreamWritable follows if it waits.
+  flush_stream_pending(id, found->second);
+  if (!found->second.pending_out.empty()) return std::size_t{0};
   auto written = muxer_->write(id, bytes);
   if (!written) return taho::fail(written.error().text);
   pump_muxer();
@@ -373,6 +404,18 @@ Result<StreamRead> Connection::read(StreamId id, std::size_t bytes_max) {
   if (found == streams_.end() || !found->second.ready) return taho::fail("no such stream");
   auto& stream = found->second;
   StreamRead result;
+  if (stream.dialer) {
+    if (auto confirmed = read_lazy_confirmation(id, stream); !confirmed) {
+      (void)muxer_->reset(id);
+      streams_.erase(found);
+      pump_muxer();
+      return taho::fail(confirmed.error().text);
+    }
+    if (stream.dialer) {
+      pump_muxer();
+      return result;  // nothing for the caller yet
+    }
+  }
   auto& prefix = stream.prefix;
   if (!prefix.empty()) {
     std::size_t take = std::min(bytes_max, prefix.size());

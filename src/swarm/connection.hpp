@@ -38,6 +38,17 @@ inline constexpr const char* kYamuxProtocol = "/yamux/1.0.0";
 
 enum class Direction { inbound, outbound };
 
+// How an outbound stream's protocol is negotiated (multistream-select).
+enum class Negotiation {
+  // The stream is ready once the peer has confirmed the protocol.
+  confirmed,
+  // Ready at once: the opener's first bytes follow the proposal in the same
+  // flight and save a round trip (js-libp2p and rust-libp2p do this for a
+  // single protocol). The peer's confirmation is checked on the first read;
+  // a refusal makes that read fail.
+  lazy,
+};
+
 static_assert(std::is_same_v<StreamId, yamux::StreamId>);
 using StreamTag = std::uint64_t;  // the opener's label for an outbound stream
 
@@ -123,7 +134,8 @@ class Connection {
   void handle_transport_closed(Instant now);
 
   // ---- commands (valid once Established; before that open_stream fails)
-  Result<void> open_stream(Instant now, std::string protocol, StreamTag tag);
+  Result<void> open_stream(Instant now, std::string protocol, StreamTag tag,
+                           Negotiation negotiation = Negotiation::confirmed);
   Result<std::size_t> write(StreamId stream, ByteView bytes);
   Result<StreamRead> read(StreamId stream, std::size_t bytes_max);
   Result<void> close_write(StreamId stream);
@@ -152,6 +164,7 @@ class Connection {
     Direction direction = Direction::inbound;
     StreamTag tag = 0;
     std::string protocol;
+    // Until the peer confirms the protocol; a lazy stream is ready meanwhile.
     std::optional<multistream::Dialer> dialer;
     std::optional<multistream::Listener> listener;
     Bytes pending_out;  // negotiation bytes Yamux could not take yet
@@ -171,6 +184,7 @@ class Connection {
   void send_plaintext(ByteView plaintext);
   void pump_muxer();
   void pump_stream_negotiation(StreamId id, Stream& stream);
+  Result<void> read_lazy_confirmation(StreamId id, Stream& stream);
   void flush_stream_pending(StreamId id, Stream& stream);
   void fail_stream(StreamId id, Stream& stream, std::string reason);
   void fail(ConnectionErrc code, std::string detail);

@@ -409,12 +409,13 @@ void Swarm::on_stream_ready(Instant now, ConnState& state, const event::StreamRe
   }
 }
 
-void Swarm::open_stream(Instant now, const PeerId& peer, std::string protocol, RequestId request) {
+void Swarm::open_stream(Instant now, const PeerId& peer, std::string protocol, RequestId request,
+                        Negotiation negotiation) {
   for (auto& [id, state] : connections_) {
     if (state.peer != peer || !state.connection.is_established()) continue;
     StreamTag tag = next_tag_++;
     state.pending[tag] = PendingStream{Purpose::app, request};
-    if (auto opened = state.connection.open_stream(now, protocol, tag); !opened) {
+    if (auto opened = state.connection.open_stream(now, protocol, tag, negotiation); !opened) {
       state.pending.erase(tag);
       refresh_deadline(state);
       events_.push_back(swarm_event::StreamOpenFailed{request, peer, protocol, opened.error().text});

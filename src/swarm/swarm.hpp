@@ -177,8 +177,10 @@ class Swarm {
   // Register before connections are added: a connection offers the list it
   // was created with (and identify announces it).
   void register_protocol(std::string protocol);
-  // Opens a stream to a connected peer; StreamOpened or StreamOpenFailed follows.
-  void open_stream(Instant now, const PeerId& peer, std::string protocol, RequestId request);
+  // Opens a stream to a connected peer; StreamOpened or StreamOpenFailed
+  // follows (at once for a lazy negotiation: see Negotiation).
+  void open_stream(Instant now, const PeerId& peer, std::string protocol, RequestId request,
+                   Negotiation negotiation = Negotiation::confirmed);
   Result<std::size_t> write(Instant now, ConnectionId connection, StreamId stream, ByteView bytes);
   Result<StreamRead> read(Instant now, ConnectionId connection, StreamId stream, std::size_t bytes_max);
   Result<void> close_write(Instant now, ConnectionId connection, StreamId stream);

@@ -153,6 +153,55 @@ TEST_F(TwoSwarms, ReservedReceiveWindowLetsThePeerSendAheadOfReads) {
   EXPECT_GE(total, 1024u * 1024 - negotiation_bytes_max);
 }
 
+// Lazy negotiation: the stream is usable before the peer has said a word,
+// the first bytes travel with the proposal, and the echo is consumed before
+// the answer reaches the reader.
+TEST_F(TwoSwarms, LazyStreamIsReadyAtOnceAndItsFirstBytesTravelWithTheProposal) {
+  a.register_protocol("/test/echo/1");
+  b.register_protocol("/test/echo/1");
+  connect();
+  drain(a);
+  drain(b);
+  a.open_stream(now, b.local_peer(), "/test/echo/1", 6, Negotiation::lazy);
+  const auto mine = events<swarm_event::StreamOpened>(a);
+  ASSERT_EQ(mine.size(), 1u) << "ready before any byte came back";
+  EXPECT_EQ(mine[0].request, 6u);
+  ASSERT_EQ(*a.write(now, mine[0].connection, mine[0].stream, as_bytes(std::string_view("hello"))), 5u);
+
+  // One flight a -> b carries the proposal and the request.
+  ASSERT_TRUE(deliver(a, b));
+  const auto theirs = events<swarm_event::StreamOpened>(b);
+  ASSERT_EQ(theirs.size(), 1u);
+  auto request = b.read(now, theirs[0].connection, theirs[0].stream, 64);
+  ASSERT_TRUE(request);
+  EXPECT_EQ(std::string(as_text(request->data)), "hello");
+  ASSERT_EQ(*b.write(now, theirs[0].connection, theirs[0].stream, as_bytes(std::string_view("world"))), 5u);
+  run();
+
+  std::string answer;
+  for (int i = 0; i < 4 && answer.size() < 5; ++i) {
+    auto chunk = a.read(now, mine[0].connection, mine[0].stream, 64);
+    ASSERT_TRUE(chunk) << chunk.error().text;
+    answer += as_text(chunk->data);
+  }
+  EXPECT_EQ(answer, "world") << "the protocol echo is not part of the data";
+}
+
+TEST_F(TwoSwarms, LazyStreamToAProtocolThePeerLacksFailsOnRead) {
+  a.register_protocol("/test/echo/1");
+  connect();
+  drain(a);
+  a.open_stream(now, b.local_peer(), "/test/echo/1", 7, Negotiation::lazy);
+  const auto mine = events<swarm_event::StreamOpened>(a);
+  ASSERT_EQ(mine.size(), 1u);
+  (void)a.write(now, mine[0].connection, mine[0].stream, as_bytes(std::string_view("hello")));
+  run();
+  EXPECT_TRUE(events<swarm_event::StreamOpened>(b).empty());
+  auto chunk = a.read(now, mine[0].connection, mine[0].stream, 64);
+  ASSERT_FALSE(chunk) << "the refusal surfaces on the first read";
+  EXPECT_FALSE(a.read(now, mine[0].connection, mine[0].stream, 64)) << "and the stream is gone";
+}
+
 TEST_F(TwoSwarms, PingToAnUnknownPeerFailsAtOnce) {
   a.ping(now, PeerId::from_ed25519(key_from(9).public_key()), 5);
   auto results = events<swarm_event::PingResult>(a);

@@ -1316,10 +1316,6 @@ void ContentBehaviour::finish(Instant now, swarm::Swarm& swarm, FetchId id, Expe
 
 void ContentBehaviour::emit_progress(Instant now, Fetch& fetch, bool force) {
   if (!fetch.size || !fetch.plan) return;
-  if (!force && fetch.last_progress && now - *fetch.last_progress < kProgressInterval) {
-    fetch.progress_due = true;
-    return;
-  }
   const std::uint64_t size = *fetch.size;
   while (fetch.contiguous_group < fetch.wanted_end_group && bit(fetch.stored, fetch.contiguous_group)) {
     ++fetch.contiguous_group;
@@ -1329,6 +1325,15 @@ void ContentBehaviour::emit_progress(Instant now, Fetch& fetch, bool force) {
       std::min(contiguous_end, fetch.wanted_end) > fetch.wanted_offset
           ? std::min(contiguous_end, fetch.wanted_end) - fetch.wanted_offset
           : 0;
+  // The first contiguous bytes go out at once: a reader streaming the
+  // content (GET /api/v1/content) waits for them, so pacing them would add
+  // up to kProgressInterval to its time to first byte.
+  const bool first_bytes = contiguous > 0 && !fetch.reported_contiguous;
+  if (!force && !first_bytes && fetch.last_progress && now - *fetch.last_progress < kProgressInterval) {
+    fetch.progress_due = true;
+    return;
+  }
+  fetch.reported_contiguous = contiguous > 0;
   const std::size_t sources = static_cast<std::size_t>(std::count_if(
       fetch.candidates.begin(), fetch.candidates.end(),
       [](const auto& entry) { return entry.second.state == Candidate::State::active; }));

@@ -295,6 +295,7 @@ class ContentBehaviour {
     std::uint64_t verified_bytes = 0;    // of the wanted range
     std::uint64_t contiguous_group = 0;  // groups before it (from the wanted start) are all stored
     std::optional<Instant> last_progress;
+    bool reported_contiguous = false;  // a progress event has told of a contiguous prefix
     bool progress_due = false;
     // Every group is stored and the storage commits the object (on a worker
     // thread in the daemon): the fetch waits for that, polling, and does

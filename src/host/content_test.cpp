@@ -518,11 +518,15 @@ TEST(Content, ProgressIsPacedAndReachesTheEnd) {
   EXPECT_GE(took, 1500ms) << "the holder's 512 KiB/s limit holds";
   EXPECT_LT(took, 4s);
   ASSERT_GE(seen_at.size(), 5u) << "progress all along";
-  // The first event tells the size; later ones are 100 ms apart at least
-  // (5 ms of slack for when the harness looked).
-  for (std::size_t i = 2; i < seen_at.size(); ++i) EXPECT_GE(seen_at[i] - seen_at[i - 1], 95ms) << i;
-  EXPECT_LE(seen_at.size(), static_cast<std::size_t>(took / 100ms) + 2);
+  // The first event tells the size; the second the first contiguous bytes,
+  // unpaced (a streaming GET waits for them); later ones are 100 ms apart
+  // at least (5 ms of slack for when the harness looked).
   const auto progress = progress_of(*mesh.net, 1, id);
+  EXPECT_EQ(progress[0].contiguous_bytes, 0u);
+  EXPECT_GT(progress[1].contiguous_bytes, 0u);
+  EXPECT_LT(seen_at[1] - seen_at[0], 50ms) << "the first bytes are not held back by the pacing";
+  for (std::size_t i = 2; i < seen_at.size(); ++i) EXPECT_GE(seen_at[i] - seen_at[i - 1], 95ms) << i;
+  EXPECT_LE(seen_at.size(), static_cast<std::size_t>(took / 100ms) + 3);
   EXPECT_GT(progress.back().verified_bytes, bytes.size() / 2);
   EXPECT_EQ(progress.back().sources, 1u);
 }

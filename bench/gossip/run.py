@@ -313,11 +313,14 @@ def cpu_seconds(pids):
 def with_cpu(pid_groups, run):
     """Runs run() and adds each group's CPU seconds and CPU us per delivery:
     on a shared machine, cost per message is steadier than wall-clock rates."""
-    before = {name: cpu_seconds(pids) for name, pids in pid_groups.items()}
+    before = {name: [cpu_seconds([pid]) for pid in pids] for name, pids in pid_groups.items()}
     result = run()
     for name, pids in pid_groups.items():
-        used = cpu_seconds(pids) - before[name]
+        # Per process too: the publisher's node works more than a relay.
+        by_process = [cpu_seconds([pid]) - start for pid, start in zip(pids, before[name])]
+        used = sum(by_process)
         result["cpu_s_" + name] = used
+        result["cpu_s_by_process_" + name] = by_process
         result["cpu_us_per_delivery_" + name] = used * 1e6 / max(1, result["deliveries"])
     return result
 

@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <array>
+#include <charconv>
+
 #include "api/json.hpp"
 #include "runtime/asio/sse_parser.hpp"
 
@@ -11,12 +14,28 @@ namespace {
 
 constexpr std::string_view kPrefix = "/api/v1/events/";
 
-std::string base64(ByteView bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
+// The appenders below write into the event's buffer in place: an event is
+// formatted for every message, and temporaries showed in profiles.
+void append_base64(std::string& out, ByteView bytes) {
+  const std::size_t at = out.size();
+  out.resize(at + 4 * ((bytes.size() + 2) / 3) + 1);  // EVP_EncodeBlock writes a NUL after
+  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at), bytes.data(),
                                       static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(written));
-  return out;
+  out.resize(at + static_cast<std::size_t>(written));
+}
+
+void append_hex(std::string& out, ByteView bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (const auto byte : bytes) {
+    out.push_back(kHex[byte >> 4]);
+    out.push_back(kHex[byte & 0xf]);
+  }
+}
+
+void append_decimal(std::string& out, std::uint64_t value) {
+  std::array<char, 20> digits{};
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), value).ptr;
+  out.append(digits.data(), end);
 }
 
 // Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
@@ -109,11 +128,11 @@ void append_event_json(std::string& out, const host::GossipMessage& message, std
   // A decimal string: seqnos use all 64 bits, and JSON readers that hold
   // numbers as doubles (JavaScript) would round them.
   out += ",\"seqno\":\"";
-  out += std::to_string(message.seqno);
+  append_decimal(out, message.seqno);
   out += "\",\"id\":\"";
-  out += to_hex(message.id);
+  append_hex(out, message.id);
   out += "\",\"data_base64\":\"";
-  out += base64(message.data);
+  append_base64(out, message.data);
   out += "\",\"data\":";
   if (valid_utf8(message.data)) {
     append_json_string(out, ByteView(message.data));
@@ -154,15 +173,25 @@ std::string event_json(const host::GossipMessage& message) {
   return out;
 }
 
-std::string event_stream_bytes(const host::GossipMessage& message, std::string_view author) {
+namespace {
+
+// event_stream_bytes() into `out`, replacing what it held (its capacity is kept).
+void format_event_stream(std::string& out, const host::GossipMessage& message, std::string_view author) {
   // One data line is enough: the JSON holds no line break (they are escaped).
-  std::string out;
-  out.reserve(64 + message.topic.size() + author.size() + 2 * message.id.size() + 3 * message.data.size());
+  out.clear();
+  out.reserve(128 + message.topic.size() + author.size() + 2 * message.id.size() + 3 * message.data.size());
   out += "event: message\ndata: ";
   append_event_json(out, message, author);
   out += "\nid: ";
-  out += std::to_string(message.seqno);
+  append_decimal(out, message.seqno);
   out += "\n\n";
+}
+
+}  // namespace
+
+std::string event_stream_bytes(const host::GossipMessage& message, std::string_view author) {
+  std::string out;
+  format_event_stream(out, message, author);
   return out;
 }
 
@@ -260,7 +289,11 @@ const std::string& EventRoutes::formatted(const host::GossipMessage& message) {
     if (authors_.size() >= kAuthorTextsMax) authors_.clear();
     author = authors_.emplace(message.author, message.author.to_string()).first;
   }
-  last_event_ = FormattedEvent{message.id, message.topic, event_stream_bytes(message, author->second)};
+  // Reassigned in place: the buffers of the previous event are reused.
+  if (!last_event_) last_event_.emplace();
+  last_event_->id.assign(message.id.begin(), message.id.end());
+  last_event_->topic.assign(message.topic);
+  format_event_stream(last_event_->bytes, message, author->second);
   return last_event_->bytes;
 }
 

@@ -46,6 +46,16 @@ TEST(EventJson, BinaryDataIsNullWithBase64) {
   EXPECT_TRUE(cut["data"].is_null());
 }
 
+TEST(EventJson, Base64PadsEveryLength) {
+  const std::pair<std::string, std::string> cases[] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+                                                       {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}};
+  for (const auto& [data, expected] : cases) {
+    const auto event = nlohmann::json::parse(event_json(message_with(to_bytes(data), 1)));
+    EXPECT_EQ(event["data_base64"], expected) << data;
+    EXPECT_EQ(event["data"], data);
+  }
+}
+
 TEST(EventJson, EscapesWhatJsonNeedsEscaped) {
   auto message = message_with(to_bytes("quote \" backslash \\ line\nbreak tab\t bell\x07"), 3);
   message.topic = "t\"\x01";

@@ -103,7 +103,7 @@ void GossipBehaviour::pump_inbound(Instant now, swarm::Swarm& swarm, const Strea
         if (!*rpc) break;
         ++stats_.rpcs_received;
         if (!admit(now, in.peer, (*rpc)->publish.size())) continue;
-        router_.handle_rpc(now, in.peer, **rpc);
+        router_.handle_rpc(now, in.peer, std::move(**rpc));
       }
     }
     if (chunk->finished) {

@@ -280,6 +280,7 @@ class Swarm {
         busy = true;
         if (node.role == Role::dropper) {
           send->rpc.publish.clear();
+          send->rpc.publish_encoded.clear();  // forwards share one encoding
           if (send->rpc.empty()) continue;
         }
         const auto to = index_.find(send->peer);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "base/varint.hpp"
+
 namespace taho::gossipsub {
 
 namespace {
@@ -13,7 +15,13 @@ namespace {
 constexpr std::uint64_t prune_backoff_seconds_max = 24 * 60 * 60;
 
 std::string id_key(ByteView id) { return std::string(as_text(id)); }
-Bytes id_bytes(const std::string& key) { return to_bytes(key); }
+Bytes id_bytes(std::string_view key) { return to_bytes(key); }
+
+// Erases the entry a queue's view names (the view dies with the key).
+template <class Map>
+void erase_key(Map& map, std::string_view key) {
+  if (const auto found = map.find(key); found != map.end()) map.erase(found);
+}
 
 }  // namespace
 
@@ -71,7 +79,12 @@ void Router::remove_peer(Instant now, const PeerId& peer) {
 
 // ---------------------------------------------------------------- input
 
-void Router::handle_rpc(Instant now, const PeerId& peer, const Rpc& rpc) {
+void Router::handle_rpc(Instant now, const PeerId& peer, const Rpc& rpc) { handle_rpc_of(now, peer, rpc); }
+
+void Router::handle_rpc(Instant now, const PeerId& peer, Rpc&& rpc) { handle_rpc_of(now, peer, std::move(rpc)); }
+
+template <class Rpc_>
+void Router::handle_rpc_of(Instant now, const PeerId& peer, Rpc_&& rpc) {
   auto found = peers_.find(peer);
   if (found == peers_.end()) {
     ++stats_.unknown_peer_rpcs;
@@ -84,7 +97,9 @@ void Router::handle_rpc(Instant now, const PeerId& peer, const Rpc& rpc) {
   }
   PeerState& state = found->second;
   handle_subscriptions(now, peer, state, rpc.subscriptions);
-  for (const auto& message : rpc.publish) handle_message(now, peer, message);
+  // Moved from when the RPC is ours to take; a const RPC's messages come
+  // out as const&& and are copied, and only the ones delivered.
+  for (auto& message : rpc.publish) handle_message(now, peer, std::move(message));
   if (!rpc.control) return;
   const ControlMessage& control = *rpc.control;
   Rpc reply;
@@ -116,14 +131,16 @@ void Router::handle_subscriptions(Instant /*now*/, const PeerId& peer, PeerState
   }
 }
 
-void Router::handle_message(Instant now, const PeerId& peer, const Message& message) {
+template <class Message_>
+void Router::handle_message(Instant now, const PeerId& peer, Message_&& message) {
   if (!subscribed(message.topic)) {
     ++stats_.unsubscribed_topic_messages;
     return;
   }
   const bool signed_policy = options_.signature_policy == SignaturePolicy::strict_sign;
   const MessageId id = id_of(message);
-  if (seen_.count(id) != 0) {
+  // Seen before: never verified again, whoever relays it.
+  if (seen_.find(id) != seen_.end()) {
     ++stats_.duplicate_messages;
     handle_duplicate(now, peer, id);
     return;
@@ -151,29 +168,35 @@ void Router::handle_message(Instant now, const PeerId& peer, const Message& mess
   }
   remember(now, id);
   ++signals_.new_messages;
-  if (promises_.erase(id) != 0) {  // the mesh missed it; gossip repaired
+  if (const auto promise = promises_.find(id); promise != promises_.end()) {  // the mesh missed it; gossip repaired
+    promises_.erase(promise);
     ++signals_.promises_due;
     ++signals_.iwant_requested;
     ++stats_.iwant_repairs;
   }
   // v1.2: tell the mesh early so large messages are not sent to us twice.
   if (message.data.size() >= options_.idontwant_message_bytes_min) send_idontwant(id, message.topic, peer);
-  record_delivery(now, id, message.topic, peer);
+  DeliveryRecord& record = record_delivery(now, id, message.topic, peer);
   if (!options_.validate_messages) {
-    accept_message(now, id, message, peer, author);
+    accept_message(now, id, Message(std::forward<Message_>(message)), peer, std::move(author));
     return;
   }
   if (pending_.size() >= options_.pending_validations_max) {
     ++stats_.validations_dropped;
-    deliveries_[id].status = DeliveryStatus::ignored;
+    record.status = DeliveryStatus::ignored;
     return;
   }
-  pending_.emplace(id, PendingValidation{message, peer, author, now + options_.validation_timeout});
-  emit(ValidationRequired{peer, std::move(author), id_bytes(id), message});
+  emit(ValidationRequired{peer, author, id_bytes(id), message});
+  pending_.emplace(id, PendingValidation{Message(std::forward<Message_>(message)), peer, std::move(author),
+                                         now + options_.validation_timeout});
 }
 
-void Router::handle_duplicate(Instant now, const PeerId& peer, const MessageId& id) {
-  if (promises_.erase(id) != 0) ++signals_.promises_due;  // whoever delivered it, the promise is kept
+void Router::handle_duplicate(Instant now, const PeerId& peer, std::string_view id) {
+  // Whoever delivered it, the promise is kept.
+  if (const auto promise = promises_.find(id); promise != promises_.end()) {
+    promises_.erase(promise);
+    ++signals_.promises_due;
+  }
   const auto found = deliveries_.find(id);
   if (found == deliveries_.end()) return;
   DeliveryRecord& record = found->second;
@@ -198,11 +221,8 @@ void Router::handle_duplicate(Instant now, const PeerId& peer, const MessageId& 
   }
 }
 
-void Router::accept_message(Instant now, const MessageId& id, const Message& message, const PeerId& source,
-                            const PeerId& author) {
-  // Whoever sent it to us already has it; pointers, as this runs for every
-  // message and copying peer ids into a set showed in profiles.
-  std::vector<const PeerId*> exclude{&source, &author};
+void Router::accept_message(Instant now, std::string_view id, Message message, const PeerId& source, PeerId author) {
+  std::span<const PeerId> earlier_senders;
   if (auto found = deliveries_.find(id); found != deliveries_.end()) {
     DeliveryRecord& record = found->second;
     record.status = DeliveryStatus::valid;
@@ -210,12 +230,14 @@ void Router::accept_message(Instant now, const MessageId& id, const Message& mes
     for (std::size_t i = 0; i < record.peers.size(); ++i) {
       if (i == 0) scores_.first_delivery(record.peers[i], record.topic);
       else scores_.near_first_delivery(record.peers[i], record.topic);
-      exclude.push_back(&record.peers[i]);
     }
+    earlier_senders = record.peers;
   }
-  cache(id, message);
-  emit(Delivered{source, author, id_bytes(id), message});
-  forward(message, id, exclude);
+  // One encoding for the whole mesh, the cache and later IWANT answers.
+  const SharedEncoding encoded(encode_message(message));
+  cache(id, message.topic, encoded);
+  forward(message.topic, id, encoded, source, author, earlier_senders);
+  emit(Delivered{source, std::move(author), id_bytes(id), std::move(message)});
 }
 
 bool Router::report_validation(Instant now, ByteView raw_id, Verdict verdict) {
@@ -227,7 +249,7 @@ bool Router::report_validation(Instant now, ByteView raw_id, Verdict verdict) {
   const auto record = deliveries_.find(id);
   switch (verdict) {
     case Verdict::accept:
-      accept_message(now, id, pending.message, pending.source, pending.author);
+      accept_message(now, id, std::move(pending.message), pending.source, std::move(pending.author));
       break;
     case Verdict::reject:
       ++stats_.validations_rejected;
@@ -306,7 +328,7 @@ void Router::handle_iwant(const PeerId& peer, PeerState& state, const std::vecto
   // Keep the reply one RPC the peer will accept.
   const std::size_t reply_bytes_max = options_.rpc_limits.rpc_bytes_max / 2;
   std::size_t reply_bytes = 0;
-  std::unordered_set<MessageId> answered;
+  std::unordered_set<std::string_view> answered;  // views of mcache_'s keys
   for (const auto& iwant : iwants) {
     for (const auto& raw_id : iwant.message_ids) {
       if (reply.publish.size() >= options_.iwant_replies_per_rpc_max) return;
@@ -319,11 +341,11 @@ void Router::handle_iwant(const PeerId& peer, PeerState& state, const std::vecto
         ++stats_.iwant_retransmissions_refused;
         continue;
       }
-      const std::size_t bytes = cached->second.message.data.size() + 256;  // data plus signature, key, ids
+      const std::size_t bytes = cached->second.encoded.bytes().size() + varint::kEncodedBytesMax + 1;  // with its field header
       if (reply_bytes + bytes > reply_bytes_max) return;
       ++served;
       reply_bytes += bytes;
-      reply.publish.push_back(cached->second.message);
+      reply.publish_encoded.push_back(cached->second.encoded);
     }
   }
 }
@@ -469,7 +491,7 @@ Expected<Bytes, PublishError> Router::publish(Instant now, std::string_view topi
     message.topic = topic;
   }
   const MessageId id = id_of(message);
-  if (seen_.count(id) != 0) return unexpected(PublishError{publish::Errc::duplicate});
+  if (seen_.find(id) != seen_.end()) return unexpected(PublishError{publish::Errc::duplicate});
 
   std::set<PeerId> recipients;
   if (!joined) {
@@ -502,10 +524,11 @@ Expected<Bytes, PublishError> Router::publish(Instant now, std::string_view topi
     return unexpected(PublishError{publish::Errc::no_peers, topic});
   }
   remember(now, id);
-  cache(id, message);
+  const SharedEncoding encoded(encode_message(message));
+  cache(id, topic, encoded);
   for (const auto& peer : recipients) {
     Rpc rpc;
-    rpc.publish.push_back(message);
+    rpc.publish_encoded.push_back(encoded);
     enqueue(peer, std::move(rpc));
   }
   return id_bytes(id);
@@ -628,11 +651,11 @@ void Router::housekeeping(Instant now) {
   // Shift the message cache: the oldest window falls out.
   mcache_windows_.emplace_front();
   while (mcache_windows_.size() > std::max<std::size_t>(options_.mcache_windows, 1)) {
-    for (const auto& id : mcache_windows_.back()) mcache_.erase(id);
+    for (const auto id : mcache_windows_.back()) erase_key(mcache_, id);
     mcache_windows_.pop_back();
   }
   while (!seen_order_.empty() && seen_order_.front().first + options_.seen_ttl <= now) {
-    seen_.erase(seen_order_.front().second);
+    erase_key(seen_, seen_order_.front().second);
     seen_order_.pop_front();
   }
   // Delivery records live as long as seen entries; a valid message's list
@@ -640,8 +663,8 @@ void Router::housekeeping(Instant now) {
   while (!deliveries_order_.empty()) {
     const auto record = deliveries_.find(deliveries_order_.front());
     if (record != deliveries_.end() && record->second.first_seen + options_.seen_ttl > now) break;
-    if (record != deliveries_.end() && pending_.count(record->first) == 0) deliveries_.erase(record);
     deliveries_order_.pop_front();
+    if (record != deliveries_.end() && pending_.count(record->first) == 0) deliveries_.erase(record);
   }
   for (auto& [id, record] : deliveries_) {
     if (record.status == DeliveryStatus::valid && !record.peers.empty() &&
@@ -784,19 +807,21 @@ void Router::maintain_fanout(Instant now) {
 }
 
 void Router::emit_gossip(std::map<PeerId, Rpc>& batch) {
-  // Ids per topic from the newest mcache_gossip_windows windows.
-  std::map<std::string, std::vector<Bytes>> ids_by_topic;
+  // Ids per topic from the newest mcache_gossip_windows windows, as views
+  // of the cache's keys and topics: nothing is copied until encoded.
+  std::map<std::string_view, std::vector<std::string_view>> ids_by_topic;
   const std::size_t windows = std::min(options_.mcache_gossip_windows, mcache_windows_.size());
   for (std::size_t w = 0; w < windows; ++w) {
-    for (const auto& id : mcache_windows_[w]) {
+    for (const auto id : mcache_windows_[w]) {
       const auto cached = mcache_.find(id);
       if (cached == mcache_.end()) continue;
-      const std::string& topic = cached->second.message.topic;
+      const std::string& topic = cached->second.topic;
       if (mesh_.count(topic) == 0 && fanout_.count(topic) == 0) continue;
-      ids_by_topic[topic].push_back(id_bytes(id));
+      ids_by_topic[topic].push_back(cached->first);
     }
   }
-  for (auto& [topic, ids] : ids_by_topic) {
+  for (auto& [topic_view, ids] : ids_by_topic) {
+    const std::string topic(topic_view);
     if (ids.size() > options_.ihave_ids_max) {
       for (std::size_t i = ids.size() - 1; i > 0; --i) std::swap(ids[i], ids[rng_.next_u64() % (i + 1)]);
       ids.resize(options_.ihave_ids_max);
@@ -808,26 +833,34 @@ void Router::emit_gossip(std::map<PeerId, Rpc>& batch) {
       const bool in_fanout = fanout != fanout_.end() && fanout->second.count(peer) != 0;
       return !in_mesh && !in_fanout && score(peer) >= options_.score_thresholds.gossip_threshold;
     });
-    for (const auto& peer : targets) control_of(batch[peer]).ihave.push_back({topic, ids});
+    if (targets.empty()) continue;
+    // The same IHAVE for every target: encoded once, shared.
+    const SharedEncoding ihave(encode_ihave(topic, ids));
+    for (const auto& peer : targets) control_of(batch[peer]).ihave_encoded.push_back(ihave);
   }
 }
 
 // ---------------------------------------------------------------- helpers
 
-void Router::forward(const Message& message, const MessageId& id, const std::vector<const PeerId*>& exclude) {
-  const auto mesh = mesh_.find(message.topic);
+void Router::forward(const std::string& topic, std::string_view id, const SharedEncoding& encoded, const PeerId& source,
+                     const PeerId& author, std::span<const PeerId> earlier_senders) {
+  const auto mesh = mesh_.find(topic);
   if (mesh == mesh_.end()) return;
   for (const auto& peer : mesh->second) {
-    if (std::any_of(exclude.begin(), exclude.end(), [&](const PeerId* other) { return *other == peer; })) continue;
+    // Whoever sent it to us has it already.
+    if (peer == source || peer == author ||
+        std::find(earlier_senders.begin(), earlier_senders.end(), peer) != earlier_senders.end()) {
+      continue;
+    }
     const auto state = peers_.find(peer);
-    if (state == peers_.end() || state->second.dont_want.count(id) != 0) continue;
+    if (state == peers_.end() || state->second.dont_want.find(id) != state->second.dont_want.end()) continue;
     Rpc rpc;
-    rpc.publish.push_back(message);
+    rpc.publish_encoded.push_back(encoded);
     enqueue(peer, std::move(rpc));
   }
 }
 
-void Router::send_idontwant(const MessageId& id, const std::string& topic, const PeerId& source) {
+void Router::send_idontwant(std::string_view id, const std::string& topic, const PeerId& source) {
   const auto mesh = mesh_.find(topic);
   if (mesh == mesh_.end()) return;
   for (const auto& peer : mesh->second) {
@@ -848,7 +881,7 @@ void Router::mesh_remove(const std::string& topic, std::set<PeerId>& mesh, const
   if (mesh.erase(peer) != 0) scores_.prune(peer, topic);
 }
 
-Router::DeliveryRecord& Router::record_delivery(Instant now, const MessageId& id, const std::string& topic,
+Router::DeliveryRecord& Router::record_delivery(Instant now, std::string_view id, const std::string& topic,
                                                 const PeerId& first) {
   if (deliveries_.size() >= options_.delivery_records_max) {
     // Oldest first; a record still awaiting validation stays.
@@ -861,38 +894,41 @@ Router::DeliveryRecord& Router::record_delivery(Instant now, const MessageId& id
       }
     }
   }
-  auto [entry, fresh] = deliveries_.try_emplace(id);
-  if (fresh) deliveries_order_.push_back(id);
+  auto entry = deliveries_.find(id);
+  if (entry == deliveries_.end()) {
+    entry = deliveries_.try_emplace(std::string(id)).first;
+    deliveries_order_.push_back(entry->first);
+  }
   DeliveryRecord& record = entry->second;
   record = DeliveryRecord{DeliveryStatus::pending, topic, now, now, {first}};
   return record;
 }
 
-bool Router::remember(Instant now, const MessageId& id) {
-  if (seen_.count(id) != 0) return false;
+bool Router::remember(Instant now, std::string_view id) {
+  if (seen_.find(id) != seen_.end()) return false;
   if (seen_.size() >= options_.seen_entries_max && !seen_order_.empty()) {
-    seen_.erase(seen_order_.front().second);
+    erase_key(seen_, seen_order_.front().second);
     seen_order_.pop_front();
     ++stats_.seen_evicted;
   }
-  seen_.emplace(id, now);
-  seen_order_.emplace_back(now, id);
+  const auto entry = seen_.emplace(std::string(id), now).first;
+  seen_order_.emplace_back(now, entry->first);
   return true;
 }
 
-void Router::cache(const MessageId& id, const Message& message) {
-  if (mcache_.count(id) != 0) return;
+void Router::cache(std::string_view id, const std::string& topic, const SharedEncoding& encoded) {
+  if (mcache_.find(id) != mcache_.end()) return;
   if (mcache_.size() >= options_.mcache_messages_max) {
     for (auto window = mcache_windows_.rbegin(); window != mcache_windows_.rend(); ++window) {
       if (window->empty()) continue;
-      mcache_.erase(window->front());
+      erase_key(mcache_, window->front());
       window->pop_front();
       ++stats_.mcache_evicted;
       break;
     }
   }
-  mcache_.emplace(id, CachedMessage{message, {}});
-  mcache_windows_.front().push_back(id);
+  const auto entry = mcache_.emplace(std::string(id), CachedMessage{encoded, topic, {}}).first;
+  mcache_windows_.front().push_back(entry->first);
 }
 
 void Router::add_backoff(Instant now, const std::string& topic, const PeerId& peer, Duration backoff) {
@@ -914,7 +950,14 @@ bool Router::in_backoff(Instant now, const std::string& topic, const PeerId& pee
 }
 
 Router::MessageId Router::id_of(const Message& message) {
-  if (options_.signature_policy == SignaturePolicy::strict_sign) return id_key(message_id(message));
+  if (options_.signature_policy == SignaturePolicy::strict_sign) {
+    // message_id(), built straight into the key.
+    MessageId id;
+    id.reserve((message.key ? message.key->size() : 0) + (message.seqno ? message.seqno->size() : 0));
+    if (message.key) id += as_text(*message.key);
+    if (message.seqno) id += as_text(*message.seqno);
+    return id;
+  }
   // content_message_id(), on the reused hasher.
   id_hasher_.update(message.data);
   const auto digest = id_hasher_.finish();

@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -225,6 +226,9 @@ class Router {
   // The peer is gone (connection closed, stream reset): forgets it.
   void remove_peer(Instant now, const PeerId& peer);
   void handle_rpc(Instant now, const PeerId& peer, const Rpc& rpc);
+  // The same, taking the RPC's messages: a new one moves into its Delivered
+  // event instead of being copied.
+  void handle_rpc(Instant now, const PeerId& peer, Rpc&& rpc);
   // Runs the heartbeat; call when now >= next_timeout().
   void handle_timeout(Instant now);
 
@@ -262,7 +266,7 @@ class Router {
   // adaptive heartbeat measured last (0 = calm, 1 = worst).
   Duration heartbeat_interval() const { return current_interval_; }
   double heartbeat_stress() const { return adaptive_.stress(); }
-  bool subscribed(std::string_view topic) const { return subscriptions_.count(std::string(topic)) != 0; }
+  bool subscribed(std::string_view topic) const { return subscriptions_.find(topic) != subscriptions_.end(); }
   std::vector<PeerId> mesh_peers(std::string_view topic) const;
   std::vector<PeerId> fanout_peers(std::string_view topic) const;
   std::vector<PeerId> topic_peers(std::string_view topic) const;
@@ -274,6 +278,9 @@ class Router {
  private:
   using MessageId = std::string;  // the id's bytes, as a hashable key
   // Lookups by the id's bytes as they arrive, without building a string.
+  // The order queues of seen_, mcache_ and deliveries_ hold views of their
+  // map's keys (stable in an unordered_map) rather than copies; an entry
+  // leaves its map only when its view leaves the queue.
   struct MessageIdHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
@@ -314,9 +321,13 @@ class Router {
   };
 
   void handle_subscriptions(Instant now, const PeerId& peer, PeerState& state, const std::vector<SubOpts>& subscriptions);
-  void handle_message(Instant now, const PeerId& peer, const Message& message);
-  void handle_duplicate(Instant now, const PeerId& peer, const MessageId& id);
-  void accept_message(Instant now, const MessageId& id, const Message& message, const PeerId& source, const PeerId& author);
+  template <class Rpc_>
+  void handle_rpc_of(Instant now, const PeerId& peer, Rpc_&& rpc);
+  // Message is `const Message&` (copied if delivered) or `Message&&` (moved).
+  template <class Message_>
+  void handle_message(Instant now, const PeerId& peer, Message_&& message);
+  void handle_duplicate(Instant now, const PeerId& peer, std::string_view id);
+  void accept_message(Instant now, std::string_view id, Message message, const PeerId& source, PeerId author);
   void handle_ihave(Instant now, const PeerId& peer, PeerState& state, const std::vector<ControlIHave>& ihaves, Rpc& reply);
   void handle_iwant(const PeerId& peer, PeerState& state, const std::vector<ControlIWant>& iwants, Rpc& reply);
   void handle_graft(Instant now, const PeerId& peer, PeerState& state, const std::vector<ControlGraft>& grafts, Rpc& reply);
@@ -338,13 +349,14 @@ class Router {
   void mesh_add(Instant now, const std::string& topic, std::set<PeerId>& mesh, const PeerId& peer);
   void mesh_remove(const std::string& topic, std::set<PeerId>& mesh, const PeerId& peer);
 
-  // Forwards a message to the mesh (or fanout) of its topic, skipping
-  // `exclude` and peers that said IDONTWANT.
-  void forward(const Message& message, const MessageId& id, const std::vector<const PeerId*>& exclude);
-  void send_idontwant(const MessageId& id, const std::string& topic, const PeerId& source);
-  bool remember(Instant now, const MessageId& id);  // false if already seen
-  void cache(const MessageId& id, const Message& message);
-  DeliveryRecord& record_delivery(Instant now, const MessageId& id, const std::string& topic, const PeerId& first);
+  // Forwards an encoded message to the mesh of its topic, skipping the
+  // peers it came from and peers that said IDONTWANT.
+  void forward(const std::string& topic, std::string_view id, const SharedEncoding& encoded, const PeerId& source,
+               const PeerId& author, std::span<const PeerId> earlier_senders);
+  void send_idontwant(std::string_view id, const std::string& topic, const PeerId& source);
+  bool remember(Instant now, std::string_view id);  // false if already seen
+  void cache(std::string_view id, const std::string& topic, const SharedEncoding& encoded);
+  DeliveryRecord& record_delivery(Instant now, std::string_view id, const std::string& topic, const PeerId& first);
   void add_backoff(Instant now, const std::string& topic, const PeerId& peer, Duration backoff);
   bool in_backoff(Instant now, const std::string& topic, const PeerId& peer) const;
   MessageId id_of(const Message& message);
@@ -363,28 +375,29 @@ class Router {
   std::uint64_t next_seqno_;
 
   std::unordered_map<PeerId, PeerState> peers_;
-  std::set<std::string> subscriptions_;
+  std::set<std::string, std::less<>> subscriptions_;
   std::map<std::string, std::set<PeerId>> mesh_;
   std::map<std::string, std::set<PeerId>> fanout_;
   std::map<std::string, Instant> fanout_last_publish_;
   std::map<std::string, std::map<PeerId, Instant>> backoff_;  // topic -> peer -> until
 
   IdMap<Instant> seen_;
-  std::deque<std::pair<Instant, MessageId>> seen_order_;  // oldest first
+  std::deque<std::pair<Instant, std::string_view>> seen_order_;  // oldest first; views of seen_'s keys
 
   struct CachedMessage {
-    Message message;
+    SharedEncoding encoded;  // as forwarded: IWANT answers share the bytes
+    std::string topic;
     std::unordered_map<PeerId, std::size_t> served;  // IWANT answers per peer
   };
   IdMap<CachedMessage> mcache_;
-  std::deque<std::deque<MessageId>> mcache_windows_;  // newest first
+  std::deque<std::deque<std::string_view>> mcache_windows_;  // newest first; views of mcache_'s keys
   std::uint64_t heartbeats_ = 0;
   std::uint64_t housekeeping_ticks_ = 0;
   Instant next_housekeeping_;
 
   PeerScores scores_;
   IdMap<DeliveryRecord> deliveries_;
-  std::deque<MessageId> deliveries_order_;  // oldest first
+  std::deque<std::string_view> deliveries_order_;  // oldest first; views of deliveries_' keys
   IdMap<PendingValidation> pending_;
   IdMap<Promise> promises_;
 

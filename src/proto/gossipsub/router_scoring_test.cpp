@@ -55,9 +55,15 @@ class RouterScoring : public ::testing::Test {
     while (*router().next_timeout() <= until) heartbeat();
     now_ = until;
   }
+  // What the router sent, as the peers decode it (shared encodings become
+  // plain messages and IHAVE entries).
   std::vector<Send> sends() {
     std::vector<Send> out;
-    while (auto send = router().poll_send()) out.push_back(std::move(*send));
+    while (auto send = router().poll_send()) {
+      auto decoded = decode_rpc(encode_rpc(send->rpc));
+      EXPECT_TRUE(decoded.has_value());
+      if (decoded) out.push_back({send->peer, std::move(*decoded)});
+    }
     return out;
   }
   std::vector<Event> events() {

@@ -300,9 +300,15 @@ class GossipsubRouter : public ::testing::Test {
     router_.handle_rpc(now_, peers_[i], rpc);
   }
 
+  // What the router sent, as the peers decode it (shared encodings become
+  // plain messages and IHAVE entries).
   std::vector<Send> sends() {
     std::vector<Send> out;
-    while (auto send = router_.poll_send()) out.push_back(std::move(*send));
+    while (auto send = router_.poll_send()) {
+      auto decoded = decode_rpc(encode_rpc(send->rpc));
+      EXPECT_TRUE(decoded.has_value());
+      if (decoded) out.push_back({send->peer, std::move(*decoded)});
+    }
     return out;
   }
   std::vector<Event> events() {
@@ -514,6 +520,92 @@ TEST_F(GossipsubRouter, AnswersIWantFromTheMessageCache) {
   EXPECT_TRUE(sends().empty());
 }
 
+// The copies of one message to the mesh, to IWANT and to our own publish's
+// recipients are one encoding shared, not one encoding per peer.
+TEST_F(GossipsubRouter, ForwardsAndServesOneSharedEncodingPerMessage) {
+  ASSERT_TRUE(router_.subscribe(now_, topic).has_value());
+  join(0);
+  join(1);
+  join(2);
+  sends();
+  const Message message = sign_message(keys_[3], topic, to_bytes("shared"), 1);
+  router_.handle_rpc(now_, peers_[0], carrying(message));
+  std::vector<Send> raw;
+  while (auto send = router_.poll_send()) raw.push_back(std::move(*send));
+  ASSERT_EQ(raw.size(), 2u);  // peers 1 and 2
+  const std::uint8_t* shared = nullptr;
+  for (const auto& send : raw) {
+    EXPECT_TRUE(send.rpc.publish.empty());
+    ASSERT_EQ(send.rpc.publish_encoded.size(), 1u);
+    const ByteView bytes = send.rpc.publish_encoded[0].bytes();
+    if (shared == nullptr) shared = bytes.data();
+    EXPECT_EQ(bytes.data(), shared);
+    EXPECT_EQ(Bytes(bytes.begin(), bytes.end()), encode_message(message));
+  }
+  Rpc iwant;
+  iwant.control.emplace();
+  iwant.control->iwant.push_back({{message_id(message)}});
+  router_.handle_rpc(now_, peers_[1], iwant);
+  auto answer = router_.poll_send();
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_EQ(answer->rpc.publish_encoded.size(), 1u);
+  EXPECT_EQ(answer->rpc.publish_encoded[0].bytes().data(), shared);
+
+  const auto id = router_.publish(now_, topic, to_bytes("ours"));
+  ASSERT_TRUE(id.has_value());
+  raw.clear();
+  while (auto send = router_.poll_send()) raw.push_back(std::move(*send));
+  ASSERT_EQ(raw.size(), 3u);
+  for (const auto& send : raw) {
+    ASSERT_EQ(send.rpc.publish_encoded.size(), 1u);
+    EXPECT_EQ(send.rpc.publish_encoded[0].bytes().data(), raw[0].rpc.publish_encoded[0].bytes().data());
+  }
+}
+
+// Verification happens once per message id: a later copy with the same id
+// is a duplicate whatever its signature, and is neither checked, nor
+// delivered, nor forwarded.
+TEST_F(GossipsubRouter, VerifiesEachMessageOnce) {
+  ASSERT_TRUE(router_.subscribe(now_, topic).has_value());
+  join(0);
+  join(1);
+  join(2);
+  sends();
+  events();
+  const Message message = sign_message(keys_[3], topic, to_bytes("once"), 1);
+  router_.handle_rpc(now_, peers_[0], carrying(message));
+  Message forged = message;
+  forged.data = to_bytes("twice");  // same id (key, seqno), signature no longer matches
+  router_.handle_rpc(now_, peers_[1], carrying(forged));
+  EXPECT_EQ(router_.stats().invalid_messages, 0u);
+  EXPECT_EQ(router_.stats().duplicate_messages, 1u);
+  const auto got = events();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(std::get<Delivered>(got[0]).message, message);
+  for (const auto& send : sends()) {
+    for (const auto& sent : send.rpc.publish) EXPECT_EQ(sent, message);
+  }
+}
+
+TEST_F(GossipsubRouter, MovedRpcDeliversTheSameMessage) {
+  ASSERT_TRUE(router_.subscribe(now_, topic).has_value());
+  join(0);
+  join(1);
+  sends();
+  events();
+  const Message message = sign_message(keys_[3], topic, to_bytes("moved"), 1);
+  router_.handle_rpc(now_, peers_[0], carrying(message));  // by rvalue: the temporary is moved from
+  const Message second = sign_message(keys_[3], topic, to_bytes("kept"), 2);
+  const Rpc kept = carrying(second);
+  router_.handle_rpc(now_, peers_[0], kept);
+  EXPECT_EQ(kept.publish[0], second);  // a const RPC is left alone
+  const auto got = events();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(std::get<Delivered>(got[0]).message, message);
+  EXPECT_EQ(std::get<Delivered>(got[1]).message, second);
+  EXPECT_EQ(count_publish_to(sends(), peers_[1]), 2u);
+}
+
 TEST_F(GossipsubRouter, LimitsIWantRetransmissionsPerPeer) {
   ASSERT_TRUE(router_.subscribe(now_, topic).has_value());
   join(0);
@@ -562,6 +654,42 @@ TEST_F(GossipsubRouter, GossipsIHaveToNonMeshPeers) {
     }
   }
   EXPECT_TRUE(ihave_to_2);
+}
+
+TEST_F(GossipsubRouter, GossipsOneSharedIHavePerTopic) {
+  ASSERT_TRUE(router_.subscribe(now_, topic).has_value());
+  join(0);
+  now_ = *router_.next_timeout();
+  router_.handle_timeout(now_);
+  // Peers 1-3 refuse the mesh: three gossip targets.
+  for (std::size_t i = 1; i < 4; ++i) {
+    join(i, Protocol::v1_2, false);
+    Rpc prune;
+    prune.control.emplace();
+    prune.control->prune.push_back({std::string(topic), {}, 60});
+    router_.handle_rpc(now_, peers_[i], prune);
+  }
+  ASSERT_TRUE(router_.publish(now_, topic, to_bytes("one")).has_value());
+  ASSERT_TRUE(router_.publish(now_, topic, to_bytes("two")).has_value());
+  sends();
+  now_ = *router_.next_timeout();
+  router_.handle_timeout(now_);
+  std::vector<SharedEncoding> ihaves;
+  while (auto send = router_.poll_send()) {
+    if (!send->rpc.control) continue;
+    EXPECT_TRUE(send->rpc.control->ihave.empty());
+    for (const auto& encoded : send->rpc.control->ihave_encoded) ihaves.push_back(encoded);
+  }
+  ASSERT_EQ(ihaves.size(), 3u);
+  for (const auto& ihave : ihaves) EXPECT_EQ(ihave.bytes().data(), ihaves[0].bytes().data());
+  Rpc wrapped;
+  wrapped.control.emplace();
+  wrapped.control->ihave_encoded.push_back(ihaves[0]);
+  const auto decoded = decode_rpc(encode_rpc(wrapped));
+  ASSERT_TRUE(decoded.has_value());
+  ASSERT_EQ(decoded->control->ihave.size(), 1u);
+  EXPECT_EQ(decoded->control->ihave[0].topic, topic);
+  EXPECT_EQ(decoded->control->ihave[0].message_ids.size(), 2u);
 }
 
 TEST_F(GossipsubRouter, PruneBackoffIsHonored) {

@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +17,19 @@
 #include "base/error.hpp"
 
 namespace taho::gossipsub {
+
+// One protobuf message already in wire form, immutable and shared by every
+// RPC that carries it: a message forwarded to D peers is encoded once, not D
+// times, and each RPC holds a reference instead of a copy.
+class SharedEncoding {
+ public:
+  explicit SharedEncoding(Bytes bytes) : bytes_(std::make_shared<const Bytes>(std::move(bytes))) {}
+  ByteView bytes() const { return *bytes_; }
+  bool operator==(const SharedEncoding& other) const;
+
+ private:
+  std::shared_ptr<const Bytes> bytes_;  // never null
+};
 
 struct SubOpts {
   bool subscribe = false;
@@ -66,20 +81,36 @@ struct ControlIDontWant {
 
 struct ControlMessage {
   std::vector<ControlIHave> ihave;
+  // IHAVE entries in wire form (encode_ihave), sent after `ihave`: the same
+  // gossip goes to several peers. Decoding puts them in `ihave`.
+  std::vector<SharedEncoding> ihave_encoded;
   std::vector<ControlIWant> iwant;
   std::vector<ControlGraft> graft;
   std::vector<ControlPrune> prune;
   std::vector<ControlIDontWant> idontwant;  // v1.2
-  bool empty() const { return ihave.empty() && iwant.empty() && graft.empty() && prune.empty() && idontwant.empty(); }
-  bool operator==(const ControlMessage&) const = default;
+  bool empty() const {
+    return ihave.empty() && ihave_encoded.empty() && iwant.empty() && graft.empty() && prune.empty() &&
+           idontwant.empty();
+  }
+  // Equal when both encode to the same bytes: an encoded entry equals its
+  // decoded form, so decode(encode(x)) == x holds.
+  bool operator==(const ControlMessage& other) const;
 };
 
 struct Rpc {
   std::vector<SubOpts> subscriptions;
   std::vector<Message> publish;
+  // Messages in wire form (encode_message), sent after `publish` in the same
+  // field: what the router forwards and answers IWANT with, encoded once for
+  // all peers. Decoding puts them in `publish`.
+  std::vector<SharedEncoding> publish_encoded;
   std::optional<ControlMessage> control;
-  bool empty() const { return subscriptions.empty() && publish.empty() && (!control || control->empty()); }
-  bool operator==(const Rpc&) const = default;
+  bool empty() const {
+    return subscriptions.empty() && publish.empty() && publish_encoded.empty() && (!control || control->empty());
+  }
+  std::size_t message_count() const { return publish.size() + publish_encoded.size(); }
+  // Equal when both encode to the same bytes (see ControlMessage).
+  bool operator==(const Rpc& other) const;
 };
 
 // Bounds on what a peer may make us decode. Defaults follow js-libp2p where
@@ -111,6 +142,8 @@ using RpcError = Error<rpc::Errc>;
 std::string_view to_string(rpc::Errc code);
 
 Bytes encode_message(const Message& message);
+// A ControlIHave entry for `topic` naming `ids`, for ControlMessage::ihave_encoded.
+Bytes encode_ihave(std::string_view topic, std::span<const std::string_view> ids);
 // The message without its signature and key fields, after `prefix`: what
 // StrictSign signs. The message itself is not copied.
 Bytes encode_unsigned_message(std::string_view prefix, const Message& message);

@@ -42,6 +42,58 @@ TEST(GossipsubRpc, RoundTripsEveryField) {
   EXPECT_EQ(*decoded, rpc);
 }
 
+// Shared encodings go on the wire exactly as their decoded forms would, in
+// the same place: after the plain messages, after the plain IHAVE entries.
+TEST(GossipsubRpc, SharedEncodingsEncodeLikeTheirDecodedForm) {
+  const Rpc plain = sample_rpc();
+  Message second = plain.publish[0];
+  second.data = to_bytes("second");
+  Rpc expected = plain;
+  expected.publish.push_back(second);
+  expected.control->ihave.push_back({"news", {Bytes{7, 7}, Bytes{8}}});
+
+  Rpc shared = plain;
+  shared.publish_encoded.push_back(SharedEncoding(encode_message(second)));
+  const std::string id_a("\x07\x07", 2);
+  const std::string id_b("\x08", 1);
+  const std::vector<std::string_view> ids{id_a, id_b};
+  shared.control->ihave_encoded.push_back(SharedEncoding(encode_ihave("news", ids)));
+
+  EXPECT_EQ(encode_rpc(shared), encode_rpc(expected));
+  EXPECT_EQ(shared, expected);
+  EXPECT_EQ(shared.message_count(), 2u);
+  const auto decoded = decode_rpc(encode_rpc(shared));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, shared);
+  EXPECT_EQ(decoded->publish, expected.publish);
+  EXPECT_EQ(decoded->control->ihave, expected.control->ihave);
+  EXPECT_TRUE(decoded->publish_encoded.empty());
+
+  Rpc different = shared;
+  different.publish_encoded[0] = SharedEncoding(encode_message(plain.publish[0]));
+  EXPECT_NE(different, expected);
+}
+
+TEST(GossipsubRpc, FramedIsLengthPrefixedRpc) {
+  Rpc rpc = sample_rpc();
+  rpc.publish_encoded.push_back(SharedEncoding(Bytes(200, 0x12)));  // not a valid message: bytes are bytes
+  const Bytes body = encode_rpc(rpc);
+  Bytes expected;
+  varint::encode(body.size(), expected);
+  append(expected, body);
+  EXPECT_EQ(encode_framed(rpc), expected);
+  EXPECT_GT(body.size(), 200u);
+}
+
+TEST(GossipsubRpc, EncodesLargeBackoffAsAFullVarint) {
+  Rpc rpc;
+  rpc.control.emplace();
+  rpc.control->prune.push_back({"t", {}, ~std::uint64_t{0}});
+  const auto decoded = decode_rpc(encode_rpc(rpc));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->control->prune[0].backoff, ~std::uint64_t{0});
+}
+
 TEST(GossipsubRpc, RoundTripsEmptyRpc) {
   const auto decoded = decode_rpc(encode_rpc(Rpc{}));
   ASSERT_TRUE(decoded.has_value());

@@ -43,7 +43,14 @@ constexpr std::string_view kChunkTerminator = "0\r\n\r\n";
 constexpr std::string_view kSseKeepAlive = ": keep-alive\n\n";
 // One socket write gathers queued pieces up to about this much.
 constexpr std::size_t kGatherBytesMax = 1024 * 1024;
-constexpr std::size_t kGatherPiecesMax = 64;
+constexpr std::size_t kGatherPiecesMax = 64;  // Asio's writev takes at most 64 buffers
+// Pieces up to this size (events, chunk framing) are copied into a shared
+// buffer rather than queued one by one: a write then carries a whole loop
+// turn's events, and no piece costs an allocation. Larger ones are queued
+// as they are, never copied.
+constexpr std::size_t kCopyBytesMax = 16 * 1024;
+constexpr std::size_t kCoalesceBytesMax = 256 * 1024;  // one shared buffer's size before a new one starts
+constexpr std::size_t kSpareBuffersMax = 4;            // emptied buffers kept for reuse
 
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
@@ -186,7 +193,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Content-Length, and no body.
   void write_head_response(const HttpResponse& response, bool keep_alive);
   void start_stream(HttpResponse response);
-  void enqueue(std::string piece);
+  // Queues body bytes (framing included) for the socket; see kCopyBytesMax.
+  void enqueue(std::string&& piece);
+  void enqueue_copy(std::string_view piece);
+  std::string& coalescing_buffer();
+  void account_queued(std::size_t bytes);
+  // Writes what is queued once the current loop turn is over, so a burst
+  // of events leaves in one socket write.
+  void schedule_pump();
   void pump_writes();
   void on_written(beast::error_code error, std::size_t bytes);
   void arm_stall_timer();
@@ -218,9 +232,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool chunked_ = true;
   std::uint64_t body_bytes_left_ = 0;  // Content-Length mode: declared minus written
   std::deque<std::string> pending_;    // framed pieces not yet handed to the socket
+  bool pending_back_coalesces_ = false; // pending_.back() is a shared buffer that takes small pieces
   std::vector<std::string> in_flight_; // pieces of the write under way
+  std::vector<std::string> spare_;     // emptied buffers whose capacity is reused
   std::size_t queued_bytes_ = 0;       // pending_ + in_flight_
   bool writing_ = false;
+  bool pump_scheduled_ = false;
   bool drain_armed_ = false;           // the queue reached the low-water mark since the last on_drain
   std::uint64_t write_generation_ = 0; // a stall timer from an older write must not fire
   std::chrono::steady_clock::time_point last_enqueue_{};
@@ -363,6 +380,8 @@ void Connection::start_stream(HttpResponse response) {
   enqueue(std::move(head).str());
   watch_for_client_leaving();
   if (event_stream && chunked_ && server_->options.sse_keepalive_ms > 0) arm_keepalive();
+  // The head leaves at once: a client learns the answer even if the
+  // producer then abandons the stream.
   pump_writes();
   start(HttpStreamWriter(std::make_unique<StreamSink>(weak_from_this())));
 }
@@ -374,29 +393,38 @@ bool Connection::stream_write(std::string chunk) {
     cut("the producer wrote past its Content-Length");
     return false;
   }
-  std::string size_line;
+  // The chunk's size line, built in place.
+  std::array<char, 24> size_line{};
+  std::size_t size_line_bytes = 0;
   if (chunked_) {
-    std::array<char, 20> digits{};
-    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), chunk.size(), 16).ptr;
-    size_line.assign(digits.data(), end);
-    size_line += "\r\n";
+    char* end = std::to_chars(size_line.data(), size_line.data() + 16, chunk.size(), 16).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    size_line_bytes = static_cast<std::size_t>(end - size_line.data());
   }
-  const std::size_t framed = size_line.size() + chunk.size() + (chunked_ ? 2 : 0);
+  const std::size_t framed = size_line_bytes + chunk.size() + (chunked_ ? 2 : 0);
   if (queued_bytes_ + framed > server_->options.stream_queue_bytes_max) {
     spdlog::warn("api: stream to {} cut: queue over stream_queue_bytes_max ({} bytes)", remote_,
                  server_->options.stream_queue_bytes_max);
     cut("queue over stream_queue_bytes_max");
     return false;
   }
-  if (chunked_) {
-    enqueue(std::move(size_line));
-    enqueue(std::move(chunk));
-    enqueue("\r\n");
-  } else {
+  if (!chunked_) {
     body_bytes_left_ -= chunk.size();
     enqueue(std::move(chunk));
+  } else if (chunk.size() <= kCopyBytesMax) {
+    // Size line, data and CRLF appended where the next write will take them.
+    std::string& buffer = coalescing_buffer();
+    buffer.append(size_line.data(), size_line_bytes);
+    buffer += chunk;
+    buffer += "\r\n";
+    account_queued(framed);
+  } else {
+    enqueue_copy(std::string_view(size_line.data(), size_line_bytes));
+    enqueue(std::move(chunk));
+    enqueue_copy("\r\n");
   }
-  pump_writes();
+  schedule_pump();
   return true;
 }
 
@@ -410,12 +438,12 @@ void Connection::stream_finish() {
   on_close_ = nullptr;
   phase_ = Phase::finishing;
   if (chunked_) {
-    enqueue(std::string(kChunkTerminator));
+    enqueue_copy(kChunkTerminator);
   } else if (body_bytes_left_ > 0) {
     spdlog::warn("api: stream to {} finished {} bytes short of its Content-Length; closing", remote_,
                  body_bytes_left_);
   }
-  pump_writes();
+  schedule_pump();
 }
 
 void Connection::stream_abort() {
@@ -425,11 +453,45 @@ void Connection::stream_abort() {
   cut("the producer abandoned the stream");
 }
 
-void Connection::enqueue(std::string piece) {
-  queued_bytes_ += piece.size();
+void Connection::account_queued(std::size_t bytes) {
+  queued_bytes_ += bytes;
   if (queued_bytes_ >= server_->options.stream_low_water_bytes) drain_armed_ = true;
   last_enqueue_ = std::chrono::steady_clock::now();
+}
+
+std::string& Connection::coalescing_buffer() {
+  if (!pending_back_coalesces_ || pending_.back().size() >= kCoalesceBytesMax) {
+    if (spare_.empty()) {
+      pending_.emplace_back();
+    } else {
+      pending_.push_back(std::move(spare_.back()));
+      spare_.pop_back();
+    }
+    pending_back_coalesces_ = true;
+  }
+  return pending_.back();
+}
+
+void Connection::enqueue_copy(std::string_view piece) {
+  coalescing_buffer() += piece;
+  account_queued(piece.size());
+}
+
+void Connection::enqueue(std::string&& piece) {
+  if (piece.size() <= kCopyBytesMax) return enqueue_copy(piece);
+  account_queued(piece.size());
   pending_.push_back(std::move(piece));
+  pending_back_coalesces_ = false;
+}
+
+void Connection::schedule_pump() {
+  // A write under way pumps again when it completes.
+  if (pump_scheduled_ || writing_) return;
+  pump_scheduled_ = true;
+  boost::asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->pump_scheduled_ = false;
+    self->pump_writes();
+  });
 }
 
 void Connection::pump_writes() {
@@ -440,11 +502,13 @@ void Connection::pump_writes() {
   }
   std::vector<boost::asio::const_buffer> buffers;
   std::size_t gathered = 0;
-  while (!pending_.empty() && buffers.size() < kGatherPiecesMax && gathered < kGatherBytesMax) {
+  while (!pending_.empty() && in_flight_.size() < kGatherPiecesMax && gathered < kGatherBytesMax) {
     in_flight_.push_back(std::move(pending_.front()));
     pending_.pop_front();
     gathered += in_flight_.back().size();
   }
+  if (pending_.empty()) pending_back_coalesces_ = false;
+  buffers.reserve(in_flight_.size());
   for (const auto& piece : in_flight_) buffers.emplace_back(piece.data(), piece.size());
   writing_ = true;
   arm_stall_timer();
@@ -478,6 +542,12 @@ void Connection::on_written(beast::error_code error, std::size_t bytes) {
   writing_ = false;
   ++write_generation_;
   stall_timer_.cancel();
+  for (auto& piece : in_flight_) {
+    // Shared buffers are kept for reuse; a large producer's chunk is not.
+    if (spare_.size() >= kSpareBuffersMax || piece.capacity() > 2 * kCoalesceBytesMax) continue;
+    piece.clear();
+    spare_.push_back(std::move(piece));
+  }
   in_flight_.clear();
   if (phase_ == Phase::closed) return;
   if (error) {
@@ -535,6 +605,7 @@ void Connection::cut(const std::string& reason) {
   spdlog::debug("api: stream to {} ended: {}", remote_, reason);
   phase_ = Phase::closed;
   pending_.clear();
+  pending_back_coalesces_ = false;
   queued_bytes_ = 0;
   on_drain_ = nullptr;
   stall_timer_.cancel();

@@ -299,6 +299,16 @@ class GossipsubRouter : public ::testing::Test {
     }
     router_.handle_rpc(now_, peers_[i], rpc);
   }
+  // We subscribe and peers 0-2 join our mesh; their sends and events drained.
+  void subscribe_with_mesh_of_three() {
+    ASSERT_TRUE(router_.subscribe(now_, topic).has_value());
+    join(0);
+    join(1);
+    join(2);
+    sends();
+    events();
+  }
+
 
   // What the router sent, as the peers decode it (shared encodings become
   // plain messages and IHAVE entries).
@@ -359,12 +369,7 @@ TEST_F(GossipsubRouter, AnnouncesSubscriptionsToNewAndExistingPeers) {
 }
 
 TEST_F(GossipsubRouter, DeliversValidMessagesOnceAndForwardsToMesh) {
-  ASSERT_TRUE(router_.subscribe(now_, topic).has_value());
-  join(0);
-  join(1);
-  join(2);
-  sends();
-  events();
+  subscribe_with_mesh_of_three();
   const Message message = sign_message(keys_[3], topic, to_bytes("hi"), 1);
   router_.handle_rpc(now_, peers_[0], carrying(message));
   router_.handle_rpc(now_, peers_[1], carrying(message));  // the duplicate
@@ -566,12 +571,7 @@ TEST_F(GossipsubRouter, ForwardsAndServesOneSharedEncodingPerMessage) {
 // is a duplicate whatever its signature, and is neither checked, nor
 // delivered, nor forwarded.
 TEST_F(GossipsubRouter, VerifiesEachMessageOnce) {
-  ASSERT_TRUE(router_.subscribe(now_, topic).has_value());
-  join(0);
-  join(1);
-  join(2);
-  sends();
-  events();
+  subscribe_with_mesh_of_three();
   const Message message = sign_message(keys_[3], topic, to_bytes("once"), 1);
   router_.handle_rpc(now_, peers_[0], carrying(message));
   Message forged = message;

@@ -136,22 +136,6 @@ TEST(Autonat, UnreachableHostStaysDhtClientYetLooksUp) {
                           [&](const kad::Peer& peer) { return peer.id == net.peer(2); }));
 }
 
-// Until AutoNAT says otherwise a host following reachability is a DHT
-// client: its very first identify leaves kad out (not only a later push).
-TEST(Autonat, FirstIdentifyOfAClientLeavesTheDhtOut) {
-  SimNetwork net(2, automatic_modes(14));
-  net.host(1).add_bootstrap(net.now(), net.address(0));
-  const auto seen_protocols = [&]() -> std::vector<std::string> {
-    const auto* info = net.host(0).swarm().peerstore().find(net.peer(1));
-    return info ? info->protocols : std::vector<std::string>{};
-  };
-  ASSERT_TRUE(net.run_until([&] { return !seen_protocols().empty(); }, 10s));
-  const auto first = seen_protocols();
-  EXPECT_EQ(std::count(first.begin(), first.end(), net.host(1).dht().protocol()), 0);
-  EXPECT_EQ(std::count(first.begin(), first.end(), std::string(RendezvousBehaviour::protocol())), 0);
-  EXPECT_GE(std::count(first.begin(), first.end(), std::string("/ipfs/ping/1.0.0")), 1);
-}
-
 TEST(Autonat, RefusesAddressesOffTheObservedIp) {
   SimNetwork net(2, automatic_modes(13, 1));
   // Host 1 claims only an address on another IP: host 0 must not dial it.

@@ -56,8 +56,8 @@ Host::Host(HostOptions options, crypto::CryptoSuite& suite, Rng& rng, Instant no
   // they were created with, and identify announces it. A fixed client-mode
   // DHT never registers kad. One that follows reachability registers it
   // from the start, so every connection can take DHT streams once we turn
-  // server; while in client mode it refuses them and identify leaves it out
-  // (see advertised_protocols).
+  // server; while in client mode it refuses them, and identify push
+  // corrects what the swarm's identify announced (see advertised_protocols).
   if (kad_.server() || options_.kad.follow_reachability) add_protocol(kad_.protocol());
   for (const auto& protocol : GossipBehaviour::protocols()) add_protocol(protocol);
   if (rendezvous_.server() || options_.rendezvous.follow_reachability) {
@@ -633,6 +633,9 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
     on_identify_info(now, identified->peer, identified->info);
     gossip_.on_identified(now, identified->peer, identified->info, swarm_.is_connected(identified->peer));
     content_.on_identified(now, swarm_, identified->peer, identified->info);
+    // The swarm's identify announced every registered protocol; when the DHT
+    // or rendezvous is in client mode, correct it at once.
+    if (advertised_protocols().size() != protocols_.size()) push_identify(identified->peer);
   } else if (auto* pinged = std::get_if<PingResult>(&event)) {
     if (keepalive_pings_.erase(pinged->request)) {
       manager_.handle_ping(now, pinged->peer, pinged->rtt);
@@ -815,7 +818,6 @@ std::optional<Source> Host::source_of(const PeerId& peer) const {
 void Host::add_protocol(std::string protocol) {
   if (std::find(protocols_.begin(), protocols_.end(), protocol) == protocols_.end()) protocols_.push_back(protocol);
   swarm_.register_protocol(std::move(protocol));
-  swarm_.set_advertised_protocols(advertised_protocols());
 }
 
 std::vector<std::string> Host::advertised_protocols() const {
@@ -854,8 +856,6 @@ void Host::apply_reachability(Instant now) {
     changed = true;
   }
   if (!changed) return;
-  // Identify answers from now on say so; connected peers hear it by push.
-  swarm_.set_advertised_protocols(advertised_protocols());
   std::set<PeerId> peers;
   for (const auto& summary : swarm_.connections()) {
     if (summary.peer && summary.established && !probe_only_connections_.count(summary.id)) peers.insert(*summary.peer);

@@ -35,10 +35,6 @@ void Swarm::register_protocol(std::string protocol) {
   }
 }
 
-void Swarm::set_advertised_protocols(std::optional<std::vector<std::string>> protocols) {
-  advertised_protocols_ = std::move(protocols);
-}
-
 bool Swarm::add_connection(Instant now, ConnectionId id, Direction direction, const Multiaddr& local_addr,
                            const Multiaddr& remote_addr, std::optional<PeerId> expected_peer) {
   if (connections_.size() >= options_.connections_max || pending_upgrades() >= options_.pending_upgrades_max ||
@@ -563,7 +559,7 @@ identify::Info Swarm::local_info(const Multiaddr& observed) const {
   info.public_key = PublicKey::ed25519(options_.identity.public_key());
   info.listen_addrs = listen_addrs_;
   info.observed_addr = observed;
-  info.protocols = advertised_protocols_ ? *advertised_protocols_ : protocols_;
+  info.protocols = protocols_;
   info.signed_peer_record = signed_record_;
   return info;
 }

@@ -177,10 +177,6 @@ class Swarm {
   // Register before connections are added: a connection offers the list it
   // was created with (and identify announces it).
   void register_protocol(std::string protocol);
-  // The protocols identify announces, when not every registered one: a
-  // protocol may stay registered (its streams are refused by its owner)
-  // while we do not offer it, e.g. the DHT in client mode. nullopt: all.
-  void set_advertised_protocols(std::optional<std::vector<std::string>> protocols);
   // Opens a stream to a connected peer; StreamOpened or StreamOpenFailed
   // follows (at once for a lazy negotiation: see Negotiation).
   void open_stream(Instant now, const PeerId& peer, std::string protocol, RequestId request,
@@ -266,7 +262,6 @@ class Swarm {
   Bytes signed_record_;
   std::vector<Multiaddr> listen_addrs_;
   std::vector<std::string> protocols_;  // built-ins first, then registered ones
-  std::optional<std::vector<std::string>> advertised_protocols_;  // identify's list, if not protocols_
   std::map<ConnectionId, ConnState> connections_;
   // Every connection's cached deadline, earliest first: next_timeout() and
   // handle_timeout() look here instead of asking every connection (a node

@@ -441,15 +441,23 @@ Expected<Bytes, StoreError> Store::encode_range(const ContentId& id, ByteRange r
   if ((groups->end - groups->first) * kGroupBytes > kRangeBytesMax) {
     return unexpected(StoreError{StoreErrc::bad_request, "range above " + human_bytes(kRangeBytesMax)});
   }
-  auto content = MappedFile::open(info->data_path);
-  if (!content) return unexpected(StoreError{StoreErrc::io, content.error().text});
   auto outboard_file = MappedFile::open(object_dir(id) / kOutboardName);
   if (!outboard_file) return unexpected(StoreError{StoreErrc::corrupt, outboard_file.error().text});
   auto outboard = OutboardView::open(outboard_file->bytes(), info->size);
   if (!outboard) return unexpected(StoreError{StoreErrc::corrupt, id.to_string() + ": " + outboard.error().detail});
-  auto encoded = content::encode_range(content->bytes(), *outboard, range);
-  if (!encoded) return unexpected(StoreError{StoreErrc::corrupt, encoded.error().detail});
-  return std::move(*encoded);
+  auto layout = lay_out_range(*outboard, range);
+  if (!layout) return unexpected(StoreError{StoreErrc::corrupt, layout.error().detail});
+  // Each group read straight into its place: mapping the whole file for
+  // every range served cost more than the copy itself (page faults).
+  const UniqueFd fd = open_fd(info->data_path, O_RDONLY);
+  if (!fd) return unexpected(os_error(errno, "open content of " + id.to_string()));
+  for (const GroupSlot& slot : layout->groups) {
+    const MutableByteView into(layout->encoded.data() + slot.encoded_offset, slot.length);
+    if (auto read = read_exact_at(fd.get(), into, slot.content_offset); !read) {
+      return unexpected(StoreError{StoreErrc::corrupt, id.to_string() + ": content file shorter than its size"});
+    }
+  }
+  return std::move(layout->encoded);
 }
 
 Expected<Bytes, StoreError> Store::read(const ContentId& id, std::uint64_t offset, std::uint64_t length, bool verify) {

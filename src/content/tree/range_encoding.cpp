@@ -1,5 +1,6 @@
 #include "content/tree/range_encoding.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace taho::content {
@@ -50,28 +51,43 @@ Expected<std::uint64_t, ProofError> encoded_range_bytes(ByteRange range, std::ui
   return total;
 }
 
-Expected<Bytes, ProofError> encode_range(ByteView content, const OutboardView& outboard, ByteRange range) {
+Expected<RangeLayout, ProofError> lay_out_range(const OutboardView& outboard, ByteRange range) {
   const std::uint64_t size = outboard.content_size();
-  if (content.size() != size) {
-    return unexpected(ProofError{ProofErrc::bad_outboard, "content and outboard sizes differ"});
-  }
   auto total = encoded_range_bytes(range, size);
   if (!total) return unexpected(std::move(total).error());
   const GroupRange groups = *groups_of(range, size);
 
-  Bytes out;
-  out.reserve(*total);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(size >> (8 * i)));
+  RangeLayout layout;
+  layout.encoded.resize(*total);
+  std::uint8_t* out = layout.encoded.data();
+  std::uint64_t at = 0;
+  for (int i = 0; i < 8; ++i) out[at++] = static_cast<std::uint8_t>(size >> (8 * i));
   walk(size, groups, [&](const TreeNode& node) {
     if (node.is_leaf()) {
-      append(out, content.subspan(node.first_group * kGroupBytes, group_length(size, node.first_group)));
+      const std::uint64_t length = group_length(size, node.first_group);
+      layout.groups.push_back(GroupSlot{node.first_group * kGroupBytes, at, length});
+      at += length;
     } else {
       const auto [left, right] = outboard.children(node);
-      append(out, left);
-      append(out, right);
+      std::copy(left.begin(), left.end(), out + at);
+      std::copy(right.begin(), right.end(), out + at + left.size());
+      at += left.size() + right.size();
     }
   });
-  return out;
+  return layout;
+}
+
+Expected<Bytes, ProofError> encode_range(ByteView content, const OutboardView& outboard, ByteRange range) {
+  if (content.size() != outboard.content_size()) {
+    return unexpected(ProofError{ProofErrc::bad_outboard, "content and outboard sizes differ"});
+  }
+  auto layout = lay_out_range(outboard, range);
+  if (!layout) return unexpected(std::move(layout).error());
+  for (const GroupSlot& slot : layout->groups) {
+    const auto bytes = content.subspan(slot.content_offset, slot.length);
+    std::copy(bytes.begin(), bytes.end(), layout->encoded.begin() + static_cast<std::ptrdiff_t>(slot.encoded_offset));
+  }
+  return std::move(layout->encoded);
 }
 
 }  // namespace taho::content

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "base/bytes.hpp"
 #include "content/tree/outboard.hpp"
@@ -36,5 +37,22 @@ Expected<std::uint64_t, ProofError> encoded_range_bytes(ByteRange range, std::ui
 
 // Encodes `range` of `content` with the proof from its outboard.
 Expected<Bytes, ProofError> encode_range(ByteView content, const OutboardView& outboard, ByteRange range);
+
+// Where one group's bytes go in an encoding.
+struct GroupSlot {
+  std::uint64_t content_offset = 0;
+  std::uint64_t encoded_offset = 0;
+  std::uint64_t length = 0;
+};
+
+// The encoding of `range` with everything but the groups' bytes in place
+// (size and proof nodes), and the slots those bytes go to. A store reads
+// each group from its file straight into its slot: no mapping of the whole
+// file and no second copy per range served.
+struct RangeLayout {
+  Bytes encoded;
+  std::vector<GroupSlot> groups;  // in encoding order
+};
+Expected<RangeLayout, ProofError> lay_out_range(const OutboardView& outboard, ByteRange range);
 
 }  // namespace taho::content

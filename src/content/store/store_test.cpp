@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "content/store/test_files.hpp"
+#include "content/tree/range_decoder.hpp"
 #include "content/store/unique_fd.hpp"
 
 namespace taho::content {
@@ -307,6 +308,32 @@ TEST_F(StoreTest, EncodeRangeBoundsItsResponse) {
   EXPECT_EQ(store.encode_range(put->id, {1, 10}).error().code, StoreErrc::bad_request);
   auto unknown = ContentId(crypto::blake3::hash(as_bytes("unknown")));
   EXPECT_EQ(store.encode_range(unknown, {0, 10}).error().code, StoreErrc::not_found);
+}
+
+// Served ranges read the data file group by group: what they hold is the
+// object's bytes with the proof between them, and a data file cut short
+// (damaged store) is an error, not a short or garbage answer.
+TEST_F(StoreTest, EncodeRangeReadsTheDataFileAndNoticesItCutShort) {
+  auto store = open_store();
+  const auto bytes = random_bytes(200'000, 16);
+  auto put = store.put_bytes(bytes);
+  ASSERT_TRUE(put);
+  const ByteRange range{kGroupBytes, 3 * kGroupBytes};
+  auto encoded = store.encode_range(put->id, range);
+  ASSERT_TRUE(encoded);
+  RangeDecoder decoder(put->id.hash(), range);
+  ASSERT_TRUE(decoder.feed(*encoded));
+  ASSERT_TRUE(decoder.finish());
+  std::size_t groups = 0;
+  while (auto group = decoder.poll_group()) {
+    const auto offset = group->index * kGroupBytes;
+    EXPECT_TRUE(std::equal(group->bytes.begin(), group->bytes.end(), bytes.begin() + static_cast<std::ptrdiff_t>(offset)));
+    ++groups;
+  }
+  EXPECT_EQ(groups, 4u);  // the three asked for and the last, which proves the size
+
+  fs::resize_file(store.stat(put->id)->data_path, 150'000);
+  EXPECT_EQ(store.encode_range(put->id, range).error().code, StoreErrc::corrupt);
 }
 
 }  // namespace

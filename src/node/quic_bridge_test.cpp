@@ -70,6 +70,7 @@ class QuicHosts : public ::testing::Test {
             host.handle_closed(pair.now, *down->id, down->reason);
           }
         }
+        if (auto due = host.next_timeout(); due && *due <= pair.now) host.handle_timeout(pair.now);
         host.process(pair.now);
         while (auto output = host.poll_output()) {
           moved = true;
@@ -309,6 +310,57 @@ TEST_F(QuicHostsWithFewStreams, OpensBeyondThePeersStreamLimitWaitForCredit) {
   EXPECT_EQ(find<swarm::swarm_event::StreamOpened>(a_events).size(), kStreams);
   EXPECT_TRUE(find<swarm::swarm_event::StreamOpenFailed>(a_events).empty());
   EXPECT_TRUE(a.swarm().is_connected(b.local_peer()));
+}
+
+
+// An open that waits for credit which never comes fails at the swarm's
+// stream negotiation timeout: the connection stays up, and once the streams
+// holding the credit end, opens go through again.
+TEST_F(QuicHostsWithFewStreams, AnOpenWaitingInVainTimesOutAndLeavesTheQueue) {
+  using swarm::swarm_event::StreamOpened;
+  using swarm::swarm_event::StreamOpenFailed;
+  connect();
+  ASSERT_TRUE(run_until([&] { return !find<swarm::swarm_event::Identified>(a_events).empty(); }));
+  pair.run_until([&] { pump(); return false; }, 50ms);
+  const auto echo_opens = [&] {
+    std::vector<StreamOpened> found;
+    for (const auto& opened : find<StreamOpened>(a_events)) {
+      if (opened.protocol == kEcho) found.push_back(opened);
+    }
+    return found;
+  };
+  const auto echo_failures = [&] {
+    std::size_t count = 0;
+    for (const auto& failed : find<StreamOpenFailed>(a_events)) count += failed.protocol == kEcho ? 1 : 0;
+    return count;
+  };
+
+  // Three streams held open: b lets a have two at once at most, and other
+  // protocols hold some of that too, so at least one open has to wait, and
+  // no credit comes back while they are held.
+  for (int i = 0; i < 3; ++i) a.open_stream(pair.now, b.local_peer(), kEcho);
+  ASSERT_TRUE(run_until([&] { return echo_opens().size() + echo_failures() == 3; }, 30s));
+  EXPECT_GE(echo_failures(), 1u);
+  for (const auto& failed : find<StreamOpenFailed>(a_events)) {
+    EXPECT_NE(failed.error.find("timed out"), std::string::npos) << failed.error;
+  }
+  EXPECT_TRUE(a.swarm().is_connected(b.local_peer()));
+
+  // The held streams end; the credit they return serves new opens.
+  for (const auto& held : echo_opens()) (void)a.swarm().close_write(pair.now, a_connection, held.stream);
+  std::set<swarm::StreamId> ended;
+  const std::size_t held_count = echo_opens().size();
+  ASSERT_TRUE(run_until([&] {
+    for (const auto& held : echo_opens()) {
+      auto chunk = a.swarm().read(pair.now, a_connection, held.stream, 64 * 1024);
+      if (chunk && chunk->finished) ended.insert(held.stream);
+    }
+    a.process(pair.now);
+    return ended.size() == held_count;
+  }));
+  a_events.clear();
+  ASSERT_TRUE(echo_many(2, 10s));
+  EXPECT_EQ(echo_failures(), 0u);
 }
 
 }  // namespace

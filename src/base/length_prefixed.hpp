@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/bytes.hpp"
 #include "base/error.hpp"
@@ -40,6 +42,68 @@ class FrameSplitter {
   std::size_t body_bytes_max_;
   Bytes buffer_;  // the prefix and body of the frame being read
   bool complete_ = false;  // buffer_ holds a whole frame, handed out by the last next()
+};
+
+// Reads a stream of length-prefixed messages for a codec, in any
+// fragmentation: splits frames, decodes each body and queues the messages in
+// stream order. Memory stays within one prefix plus one body, plus the
+// messages not yet polled. After an error every call returns that error
+// again. `Code` is the codec's error enum; framing errors are reported as its
+// `too_large`, `bad_length_prefix` and `truncated`.
+template <class Message, class Code>
+class FramedMessageReader {
+ public:
+  using ReadError = Error<Code>;
+
+  explicit FramedMessageReader(std::size_t body_bytes_max) : splitter_(body_bytes_max) {}
+
+  // `decode` turns one frame body into Expected<Message, ReadError>; its
+  // error fails the reader like a framing error does.
+  template <class Decode>
+  Expected<void, ReadError> handle_data(ByteView bytes, Decode&& decode) {
+    if (failure_) return unexpected(*failure_);
+    while (true) {
+      auto body = splitter_.next(bytes);
+      if (!body) {
+        const Code code = body.error().code == frame::Errc::too_large ? Code::too_large : Code::bad_length_prefix;
+        return fail({code, std::move(body).error().detail});
+      }
+      if (!*body) return {};
+      auto message = decode(**body);
+      if (!message) return fail(std::move(message).error());
+      ready_.push_back(std::move(*message));
+    }
+  }
+
+  // The next complete message, in stream order.
+  std::optional<Message> poll_message() {
+    if (next_ready_ >= ready_.size()) return std::nullopt;
+    Message message = std::move(ready_[next_ready_++]);
+    if (next_ready_ == ready_.size()) {
+      ready_.clear();
+      next_ready_ = 0;
+    }
+    return message;
+  }
+
+  // The remote closed its write side: fails (truncated) if it stopped in
+  // the middle of a message.
+  Expected<void, ReadError> handle_end() {
+    if (failure_) return unexpected(*failure_);
+    if (splitter_.mid_frame()) return fail({Code::truncated, "stream ended inside a message"});
+    return {};
+  }
+
+ private:
+  Expected<void, ReadError> fail(ReadError error) {
+    failure_ = error;
+    return unexpected(std::move(error));
+  }
+
+  FrameSplitter splitter_;
+  std::vector<Message> ready_;
+  std::size_t next_ready_ = 0;  // ready_[next_ready_..] are not yet polled
+  std::optional<ReadError> failure_;
 };
 
 }  // namespace taho

@@ -1,5 +1,6 @@
 #include "base/protobuf.hpp"
 
+#include <limits>
 #include <string>
 
 namespace taho::pb {
@@ -34,6 +35,12 @@ void append_little_endian(Bytes& out, std::uint64_t value, std::size_t width) {
 }
 
 DecodeError error(Errc code, std::string detail) { return DecodeError{code, std::move(detail)}; }
+
+Unexpected<FieldError> field_error(FieldErrc code, std::string_view name, std::string_view problem) {
+  std::string detail(name);
+  detail += problem;
+  return unexpected(FieldError{code, std::move(detail)});
+}
 
 // Reads one protobuf varint from the front of `rest`, advancing it.
 Expected<std::uint64_t, DecodeError> read_varint(ByteView& rest, const char* what) {
@@ -145,6 +152,31 @@ Expected<Field, DecodeError> Reader::next() {
   }
   rest_ = rest;
   return field;
+}
+
+Expected<ByteView, FieldError> bytes_of(const Field& field, std::size_t bytes_max, std::string_view name) {
+  if (field.type != WireType::length_delimited) return field_error(FieldErrc::wrong_type, name, " is not bytes");
+  if (field.bytes.size() > bytes_max) return field_error(FieldErrc::too_large, name, " over its limit");
+  return field.bytes;
+}
+
+Expected<ByteView, FieldError> message_of(const Field& field, std::string_view name) {
+  if (field.type != WireType::length_delimited) return field_error(FieldErrc::wrong_type, name, " is not a message");
+  return field.bytes;
+}
+
+Expected<std::uint64_t, FieldError> varint_of(const Field& field, std::string_view name) {
+  if (field.type != WireType::varint) return field_error(FieldErrc::wrong_type, name, " is not a varint");
+  return field.integer;
+}
+
+Expected<std::uint32_t, FieldError> int32_enum_of(const Field& field, std::string_view name) {
+  auto value = varint_of(field, name);
+  if (!value) return unexpected(std::move(value).error());
+  if (*value > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) {
+    return field_error(FieldErrc::out_of_range, name, " out of range");
+  }
+  return static_cast<std::uint32_t>(*value);
 }
 
 }  // namespace taho::pb

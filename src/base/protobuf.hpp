@@ -3,6 +3,7 @@
 // free of libprotobuf and build for wasm (DESIGN.md §1).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -56,5 +57,25 @@ class Reader {
  private:
   ByteView rest_;
 };
+
+// Why a known field was refused by the checks below. Codecs report these
+// with their own error codes; the detail names the field.
+enum class FieldErrc {
+  wrong_type,    // not the wire type the schema gives the field
+  too_large,     // a length-delimited value over its bound
+  out_of_range,  // an enum value that is not an int32 the schema can hold
+};
+using FieldError = Error<FieldErrc>;
+
+// The value of a length-delimited field (bytes, string) of at most
+// `bytes_max` bytes. `name` is the field's name in error details.
+Expected<ByteView, FieldError> bytes_of(const Field& field, std::size_t bytes_max, std::string_view name);
+// The body of an embedded message field, bounded by its enclosing message.
+Expected<ByteView, FieldError> message_of(const Field& field, std::string_view name);
+// The value of a varint field (uint32, uint64, bool ...).
+Expected<std::uint64_t, FieldError> varint_of(const Field& field, std::string_view name);
+// The value of an enum field. Enums are int32 on the wire: anything wider,
+// or negative (which protobuf sign-extends to ten bytes), is out of range.
+Expected<std::uint32_t, FieldError> int32_enum_of(const Field& field, std::string_view name);
 
 }  // namespace taho::pb

@@ -183,5 +183,100 @@ TEST(Protobuf, FailedReadLeavesTheReaderInPlace) {
   EXPECT_FALSE(reader.next());
 }
 
+// One field read back from what a Writer wrote.
+pb::Field only_field(const pb::Writer& writer) {
+  const auto fields = read_all(writer.data());
+  EXPECT_EQ(fields.size(), 1u);
+  return fields.empty() ? pb::Field{} : fields.front();
+}
+
+pb::Field bytes_field(std::size_t size) {
+  pb::Writer writer;
+  writer.bytes(1, Bytes(size, 0xab));
+  return only_field(writer);
+}
+
+pb::Field varint_field(std::uint64_t value) {
+  pb::Writer writer;
+  writer.varint(1, value);
+  return only_field(writer);
+}
+
+pb::Field fixed32_field() {
+  pb::Writer writer;
+  writer.fixed32(1, 7);
+  return only_field(writer);
+}
+
+TEST(ProtobufFieldChecks, BytesUpToTheBoundAreTheFieldsView) {
+  const pb::Field field = bytes_field(4);
+  const auto bytes = pb::bytes_of(field, 4, "cookie");
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(bytes->data(), field.bytes.data());
+  EXPECT_EQ(bytes->size(), 4u);
+  EXPECT_TRUE(pb::bytes_of(bytes_field(0), 0, "cookie"));
+}
+
+TEST(ProtobufFieldChecks, BytesOverTheBoundAreTooLarge) {
+  const auto bytes = pb::bytes_of(bytes_field(5), 4, "cookie");
+  ASSERT_FALSE(bytes);
+  EXPECT_EQ(bytes.error().code, pb::FieldErrc::too_large);
+  EXPECT_EQ(bytes.error().detail, "cookie over its limit");
+}
+
+TEST(ProtobufFieldChecks, BytesOfAnotherWireTypeAreWrongType) {
+  for (const pb::Field& field : {varint_field(3), fixed32_field()}) {
+    const auto bytes = pb::bytes_of(field, 100, "cookie");
+    ASSERT_FALSE(bytes);
+    EXPECT_EQ(bytes.error().code, pb::FieldErrc::wrong_type);
+    EXPECT_EQ(bytes.error().detail, "cookie is not bytes");
+  }
+}
+
+TEST(ProtobufFieldChecks, MessageIsAnyLengthDelimitedBody) {
+  const pb::Field field = bytes_field(300);
+  const auto body = pb::message_of(field, "peer");
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->data(), field.bytes.data());
+  EXPECT_EQ(body->size(), 300u);
+
+  const auto wrong = pb::message_of(varint_field(1), "peer");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, pb::FieldErrc::wrong_type);
+  EXPECT_EQ(wrong.error().detail, "peer is not a message");
+}
+
+TEST(ProtobufFieldChecks, VarintKeepsAll64Bits) {
+  for (const std::uint64_t value : {std::uint64_t{0}, std::uint64_t{300}, std::numeric_limits<std::uint64_t>::max()}) {
+    const auto read = pb::varint_of(varint_field(value), "ttl");
+    ASSERT_TRUE(read);
+    EXPECT_EQ(*read, value);
+  }
+  const auto wrong = pb::varint_of(bytes_field(1), "ttl");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, pb::FieldErrc::wrong_type);
+  EXPECT_EQ(wrong.error().detail, "ttl is not a varint");
+}
+
+TEST(ProtobufFieldChecks, EnumIsANonNegativeInt32) {
+  constexpr auto int32_max = static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max());
+  for (const std::uint64_t value : {std::uint64_t{0}, std::uint64_t{101}, int32_max}) {
+    const auto read = pb::int32_enum_of(varint_field(value), "status");
+    ASSERT_TRUE(read);
+    EXPECT_EQ(*read, value);
+  }
+  // One past int32, and -1 as protobuf writes it (sign-extended to 64 bits).
+  for (const std::uint64_t value : {int32_max + 1, std::numeric_limits<std::uint64_t>::max()}) {
+    const auto read = pb::int32_enum_of(varint_field(value), "status");
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().code, pb::FieldErrc::out_of_range);
+    EXPECT_EQ(read.error().detail, "status out of range");
+  }
+  const auto wrong = pb::int32_enum_of(bytes_field(1), "status");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, pb::FieldErrc::wrong_type);
+  EXPECT_EQ(wrong.error().detail, "status is not a varint");
+}
+
 }  // namespace
 }  // namespace taho

@@ -1,6 +1,5 @@
 #include "proto/autonat/message.hpp"
 
-#include <limits>
 #include <utility>
 
 #include "base/protobuf.hpp"
@@ -32,20 +31,12 @@ Unexpected<AutonatError> protobuf_error(const pb::DecodeError& decode_error, std
   return error(Errc::bad_protobuf, std::string(where) + ": " + decode_error.detail);
 }
 
-Expected<ByteView, AutonatError> bytes_field(const pb::Field& f, std::size_t bytes_max, std::string_view name) {
-  if (f.type != pb::WireType::length_delimited) return error(Errc::bad_protobuf, std::string(name) + " is not bytes");
-  if (f.bytes.size() > bytes_max) return error(Errc::too_large, std::string(name) + " over its limit");
-  return f.bytes;
-}
-
-// Enum values are int32 on the wire: anything wider (or negative, which
-// protobuf sign-extends to ten bytes) is out of range.
-Expected<std::uint32_t, AutonatError> enum_field(const pb::Field& f, std::string_view name) {
-  if (f.type != pb::WireType::varint) return error(Errc::bad_protobuf, std::string(name) + " is not a varint");
-  if (f.integer > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) {
-    return error(Errc::bad_field, std::string(name) + " out of range");
-  }
-  return static_cast<std::uint32_t>(f.integer);
+// The shared field checks' failures, in our codes.
+Unexpected<AutonatError> field_error(pb::FieldError failure) {
+  const Errc code = failure.code == pb::FieldErrc::too_large      ? Errc::too_large
+                    : failure.code == pb::FieldErrc::out_of_range ? Errc::bad_field
+                                                                  : Errc::bad_protobuf;
+  return error(code, std::move(failure.detail));
 }
 
 Bytes encode_peer(const PeerInfo& peer) {
@@ -77,12 +68,12 @@ Expected<PeerInfo, AutonatError> decode_peer(ByteView body, const Limits& limits
     if (!next) return protobuf_error(next.error(), "peer info");
     const pb::Field& f = *next;
     if (f.number == field::peer_id) {
-      auto id = bytes_field(f, limits.peer_id_bytes_max, "peer id");
-      if (!id) return unexpected(std::move(id).error());
+      auto id = pb::bytes_of(f, limits.peer_id_bytes_max, "peer id");
+      if (!id) return field_error(std::move(id).error());
       peer.id = Bytes(id->begin(), id->end());
     } else if (f.number == field::peer_addrs) {
-      auto addr = bytes_field(f, limits.addr_bytes_max, "address");
-      if (!addr) return unexpected(std::move(addr).error());
+      auto addr = pb::bytes_of(f, limits.addr_bytes_max, "address");
+      if (!addr) return field_error(std::move(addr).error());
       if (peer.addrs.size() >= limits.addrs_max) return error(Errc::too_large, "more than addrs_max addresses");
       peer.addrs.emplace_back(addr->begin(), addr->end());
     }
@@ -98,8 +89,8 @@ Expected<Dial, AutonatError> decode_dial(ByteView body, const Limits& limits) {
     if (!next) return protobuf_error(next.error(), "dial");
     const pb::Field& f = *next;
     if (f.number != field::dial_peer) continue;
-    auto bytes = bytes_field(f, limits.message_bytes_max, "peer");
-    if (!bytes) return unexpected(std::move(bytes).error());
+    auto bytes = pb::bytes_of(f, limits.message_bytes_max, "peer");
+    if (!bytes) return field_error(std::move(bytes).error());
     auto peer = decode_peer(*bytes, limits);
     if (!peer) return unexpected(std::move(peer).error());
     dial.peer = std::move(*peer);
@@ -115,16 +106,16 @@ Expected<DialResponse, AutonatError> decode_response(ByteView body, const Limits
     if (!next) return protobuf_error(next.error(), "dial response");
     const pb::Field& f = *next;
     if (f.number == field::response_status) {
-      auto status = enum_field(f, "status");
-      if (!status) return unexpected(std::move(status).error());
+      auto status = pb::int32_enum_of(f, "status");
+      if (!status) return field_error(std::move(status).error());
       response.status = static_cast<ResponseStatus>(*status);
     } else if (f.number == field::response_status_text) {
-      auto text = bytes_field(f, limits.status_text_bytes_max, "statusText");
-      if (!text) return unexpected(std::move(text).error());
+      auto text = pb::bytes_of(f, limits.status_text_bytes_max, "statusText");
+      if (!text) return field_error(std::move(text).error());
       response.status_text = std::string(as_text(*text));
     } else if (f.number == field::response_addr) {
-      auto addr = bytes_field(f, limits.addr_bytes_max, "address");
-      if (!addr) return unexpected(std::move(addr).error());
+      auto addr = pb::bytes_of(f, limits.addr_bytes_max, "address");
+      if (!addr) return field_error(std::move(addr).error());
       response.addr = Bytes(addr->begin(), addr->end());
     }
   }
@@ -186,21 +177,21 @@ Expected<Message, AutonatError> decode_message(ByteView body, const Limits& limi
     if (!next) return protobuf_error(next.error(), "message");
     const pb::Field& f = *next;
     if (f.number == field::type) {
-      auto type = enum_field(f, "type");
-      if (!type) return unexpected(std::move(type).error());
+      auto type = pb::int32_enum_of(f, "type");
+      if (!type) return field_error(std::move(type).error());
       if (*type > static_cast<std::uint32_t>(MessageType::dial_response)) {
         return error(Errc::bad_field, "unknown message type " + std::to_string(*type));
       }
       message.type = static_cast<MessageType>(*type);
     } else if (f.number == field::dial) {
-      auto bytes = bytes_field(f, limits.message_bytes_max, "dial");
-      if (!bytes) return unexpected(std::move(bytes).error());
+      auto bytes = pb::bytes_of(f, limits.message_bytes_max, "dial");
+      if (!bytes) return field_error(std::move(bytes).error());
       auto dial = decode_dial(*bytes, limits);
       if (!dial) return unexpected(std::move(dial).error());
       message.dial = std::move(*dial);
     } else if (f.number == field::dial_response) {
-      auto bytes = bytes_field(f, limits.message_bytes_max, "dialResponse");
-      if (!bytes) return unexpected(std::move(bytes).error());
+      auto bytes = pb::bytes_of(f, limits.message_bytes_max, "dialResponse");
+      if (!bytes) return field_error(std::move(bytes).error());
       auto response = decode_response(*bytes, limits);
       if (!response) return unexpected(std::move(response).error());
       message.dial_response = std::move(*response);

@@ -191,41 +191,12 @@ Expected<Message, KadError> decode_message(ByteView body, const Limits& limits) 
 
 Bytes encode_frame(const Message& message) { return length_prefixed(encode_message(message)); }
 
-Expected<void, KadError> FrameReader::fail(KadError error) {
-  failure_ = error;
-  return unexpected(std::move(error));
-}
-
 Expected<void, KadError> FrameReader::handle_data(ByteView bytes) {
-  if (failure_) return unexpected(*failure_);
-  while (true) {
-    auto body = splitter_.next(bytes);
-    if (!body) {
-      return fail({body.error().code == frame::Errc::too_large ? Errc::too_large : Errc::bad_length_prefix,
-                   body.error().detail});
-    }
-    if (!*body) break;
-    auto message = decode_message(**body, limits_);
-    if (!message) return fail(std::move(message).error());
-    ready_.push_back(std::move(*message));
-  }
-  return {};
+  return frames_.handle_data(bytes, [this](ByteView body) { return decode_message(body, limits_); });
 }
 
-std::optional<Message> FrameReader::poll_message() {
-  if (next_ready_ >= ready_.size()) return std::nullopt;
-  Message message = std::move(ready_[next_ready_++]);
-  if (next_ready_ == ready_.size()) {
-    ready_.clear();
-    next_ready_ = 0;
-  }
-  return message;
-}
+std::optional<Message> FrameReader::poll_message() { return frames_.poll_message(); }
 
-Expected<void, KadError> FrameReader::handle_end() {
-  if (failure_) return unexpected(*failure_);
-  if (splitter_.mid_frame()) return fail({Errc::truncated, "stream ended inside a message"});
-  return {};
-}
+Expected<void, KadError> FrameReader::handle_end() { return frames_.handle_end(); }
 
 }  // namespace taho::kad

@@ -93,7 +93,7 @@ Bytes encode_frame(const Message& message);
 // that error again.
 class FrameReader {
  public:
-  explicit FrameReader(const Limits& limits = {}) : limits_(limits), splitter_(limits.message_bytes_max) {}
+  explicit FrameReader(const Limits& limits = {}) : limits_(limits), frames_(limits.message_bytes_max) {}
 
   Expected<void, KadError> handle_data(ByteView bytes);
   // The next complete message, in stream order.
@@ -103,13 +103,8 @@ class FrameReader {
   Expected<void, KadError> handle_end();
 
  private:
-  Expected<void, KadError> fail(KadError error);
-
   Limits limits_;
-  FrameSplitter splitter_;
-  std::vector<Message> ready_;
-  std::size_t next_ready_ = 0;
-  std::optional<KadError> failure_;
+  FramedMessageReader<Message, Errc> frames_;
 };
 
 }  // namespace taho::kad

@@ -1,7 +1,6 @@
 #include "proto/rendezvous/message.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <utility>
 
 #include "base/peer_id.hpp"
@@ -51,28 +50,18 @@ Unexpected<RendezvousError> protobuf_error(const pb::DecodeError& decode_error, 
   return error(Errc::bad_protobuf, std::string(where) + ": " + decode_error.detail);
 }
 
-// Each decoder below reads one message's fields; these check a field's wire
-// type and bound before it is taken.
-Expected<ByteView, RendezvousError> bytes_field(const pb::Field& f, std::size_t bytes_max, std::string_view name) {
-  if (f.type != pb::WireType::length_delimited) return error(Errc::bad_protobuf, std::string(name) + " is not bytes");
-  if (f.bytes.size() > bytes_max) return error(Errc::too_large, std::string(name) + " over its limit");
-  return f.bytes;
+// The shared field checks' failures, in our codes.
+Unexpected<RendezvousError> field_error(pb::FieldError failure) {
+  const Errc code = failure.code == pb::FieldErrc::too_large      ? Errc::too_large
+                    : failure.code == pb::FieldErrc::out_of_range ? Errc::bad_field
+                                                                  : Errc::bad_protobuf;
+  return error(code, std::move(failure.detail));
 }
 
-Expected<std::uint64_t, RendezvousError> varint_field(const pb::Field& f, std::string_view name) {
-  if (f.type != pb::WireType::varint) return error(Errc::bad_protobuf, std::string(name) + " is not a varint");
-  return f.integer;
-}
-
-// Enum values are int32 on the wire: anything wider (or negative, which
-// protobuf sign-extends to ten bytes) is not a status.
 Expected<ResponseStatus, RendezvousError> status_field(const pb::Field& f) {
-  auto value = varint_field(f, "status");
-  if (!value) return unexpected(std::move(value).error());
-  if (*value > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) {
-    return error(Errc::bad_field, "status out of range");
-  }
-  return static_cast<ResponseStatus>(*value);
+  auto status = pb::int32_enum_of(f, "status");
+  if (!status) return field_error(std::move(status).error());
+  return static_cast<ResponseStatus>(*status);
 }
 
 std::string text_of(ByteView bytes) { return std::string(as_text(bytes)); }
@@ -129,16 +118,16 @@ Expected<Register, RendezvousError> decode_register(ByteView body, const Limits&
     if (!next) return protobuf_error(next.error(), "register");
     const pb::Field& f = *next;
     if (f.number == field::register_ns) {
-      auto ns = bytes_field(f, namespace_bytes_max, "namespace");
-      if (!ns) return unexpected(std::move(ns).error());
+      auto ns = pb::bytes_of(f, namespace_bytes_max, "namespace");
+      if (!ns) return field_error(std::move(ns).error());
       registration.ns = text_of(*ns);
     } else if (f.number == field::register_signed_peer_record) {
-      auto record = bytes_field(f, limits.signed_peer_record_bytes_max, "signedPeerRecord");
-      if (!record) return unexpected(std::move(record).error());
+      auto record = pb::bytes_of(f, limits.signed_peer_record_bytes_max, "signedPeerRecord");
+      if (!record) return field_error(std::move(record).error());
       registration.signed_peer_record.assign(record->begin(), record->end());
     } else if (f.number == field::register_ttl) {
-      auto ttl = varint_field(f, "ttl");
-      if (!ttl) return unexpected(std::move(ttl).error());
+      auto ttl = pb::varint_of(f, "ttl");
+      if (!ttl) return field_error(std::move(ttl).error());
       registration.ttl_seconds = *ttl;
     }
   }
@@ -157,12 +146,12 @@ Expected<RegisterResponse, RendezvousError> decode_register_response(ByteView bo
       if (!status) return unexpected(std::move(status).error());
       response.status = *status;
     } else if (f.number == field::register_response_status_text) {
-      auto text = bytes_field(f, limits.status_text_bytes_max, "statusText");
-      if (!text) return unexpected(std::move(text).error());
+      auto text = pb::bytes_of(f, limits.status_text_bytes_max, "statusText");
+      if (!text) return field_error(std::move(text).error());
       response.status_text = text_of(*text);
     } else if (f.number == field::register_response_ttl) {
-      auto ttl = varint_field(f, "ttl");
-      if (!ttl) return unexpected(std::move(ttl).error());
+      auto ttl = pb::varint_of(f, "ttl");
+      if (!ttl) return field_error(std::move(ttl).error());
       response.ttl_seconds = *ttl;
     }
   }
@@ -177,12 +166,12 @@ Expected<Unregister, RendezvousError> decode_unregister(ByteView body) {
     if (!next) return protobuf_error(next.error(), "unregister");
     const pb::Field& f = *next;
     if (f.number == field::unregister_ns) {
-      auto ns = bytes_field(f, namespace_bytes_max, "namespace");
-      if (!ns) return unexpected(std::move(ns).error());
+      auto ns = pb::bytes_of(f, namespace_bytes_max, "namespace");
+      if (!ns) return field_error(std::move(ns).error());
       unregister.ns = text_of(*ns);
     } else if (f.number == field::unregister_id) {
-      auto id = bytes_field(f, peer_id::kBytesMax, "id");
-      if (!id) return unexpected(std::move(id).error());
+      auto id = pb::bytes_of(f, peer_id::kBytesMax, "id");
+      if (!id) return field_error(std::move(id).error());
       unregister.id.assign(id->begin(), id->end());
     }
   }
@@ -197,16 +186,16 @@ Expected<Discover, RendezvousError> decode_discover(ByteView body, const Limits&
     if (!next) return protobuf_error(next.error(), "discover");
     const pb::Field& f = *next;
     if (f.number == field::discover_ns) {
-      auto ns = bytes_field(f, namespace_bytes_max, "namespace");
-      if (!ns) return unexpected(std::move(ns).error());
+      auto ns = pb::bytes_of(f, namespace_bytes_max, "namespace");
+      if (!ns) return field_error(std::move(ns).error());
       discover.ns = text_of(*ns);
     } else if (f.number == field::discover_limit) {
-      auto limit = varint_field(f, "limit");
-      if (!limit) return unexpected(std::move(limit).error());
+      auto limit = pb::varint_of(f, "limit");
+      if (!limit) return field_error(std::move(limit).error());
       discover.limit = *limit;
     } else if (f.number == field::discover_cookie) {
-      auto cookie = bytes_field(f, limits.cookie_bytes_max, "cookie");
-      if (!cookie) return unexpected(std::move(cookie).error());
+      auto cookie = pb::bytes_of(f, limits.cookie_bytes_max, "cookie");
+      if (!cookie) return field_error(std::move(cookie).error());
       discover.cookie.assign(cookie->begin(), cookie->end());
     }
   }
@@ -221,24 +210,25 @@ Expected<DiscoverResponse, RendezvousError> decode_discover_response(ByteView bo
     if (!next) return protobuf_error(next.error(), "discover response");
     const pb::Field& f = *next;
     if (f.number == field::discover_response_registrations) {
-      if (f.type != pb::WireType::length_delimited) return error(Errc::bad_protobuf, "registration is not a message");
+      auto entry = pb::message_of(f, "registration");
+      if (!entry) return field_error(std::move(entry).error());
       if (response.registrations.size() >= limits.registrations_per_response_max) {
         return error(Errc::too_many_entries, "more than registrations_per_response_max registrations");
       }
-      auto registration = decode_register(f.bytes, limits);
+      auto registration = decode_register(*entry, limits);
       if (!registration) return unexpected(std::move(registration).error());
       response.registrations.push_back(std::move(*registration));
     } else if (f.number == field::discover_response_cookie) {
-      auto cookie = bytes_field(f, limits.cookie_bytes_max, "cookie");
-      if (!cookie) return unexpected(std::move(cookie).error());
+      auto cookie = pb::bytes_of(f, limits.cookie_bytes_max, "cookie");
+      if (!cookie) return field_error(std::move(cookie).error());
       response.cookie.assign(cookie->begin(), cookie->end());
     } else if (f.number == field::discover_response_status) {
       auto status = status_field(f);
       if (!status) return unexpected(std::move(status).error());
       response.status = *status;
     } else if (f.number == field::discover_response_status_text) {
-      auto text = bytes_field(f, limits.status_text_bytes_max, "statusText");
-      if (!text) return unexpected(std::move(text).error());
+      auto text = pb::bytes_of(f, limits.status_text_bytes_max, "statusText");
+      if (!text) return field_error(std::move(text).error());
       response.status_text = text_of(*text);
     }
   }
@@ -250,8 +240,9 @@ Expected<DiscoverResponse, RendezvousError> decode_discover_response(ByteView bo
 template <class T, class Decode>
 Expected<void, RendezvousError> decode_into(const pb::Field& f, std::optional<T>& slot, std::string_view name,
                                             Decode decode) {
-  if (f.type != pb::WireType::length_delimited) return error(Errc::bad_protobuf, std::string(name) + " is not a message");
-  auto decoded = decode(f.bytes);
+  auto body = pb::message_of(f, name);
+  if (!body) return field_error(std::move(body).error());
+  auto decoded = decode(*body);
   if (!decoded) return unexpected(std::move(decoded).error());
   slot = std::move(*decoded);
   return {};
@@ -304,8 +295,8 @@ Expected<Message, RendezvousError> decode_message(ByteView body, const Limits& l
     Expected<void, RendezvousError> decoded;
     switch (f.number) {
       case field::type: {
-        auto type = varint_field(f, "type");
-        if (!type) return unexpected(std::move(type).error());
+        auto type = pb::varint_of(f, "type");
+        if (!type) return field_error(std::move(type).error());
         if (*type > message_type_max) return error(Errc::bad_field, "unknown message type");
         message.type = static_cast<MessageType>(*type);
         break;
@@ -339,45 +330,19 @@ Expected<Message, RendezvousError> decode_message(ByteView body, const Limits& l
 
 Bytes encode_frame(const Message& message) { return length_prefixed(encode_message(message)); }
 
-Expected<void, RendezvousError> FrameReader::fail(RendezvousError error) {
-  failure_ = error;
-  return unexpected(std::move(error));
-}
-
 Expected<void, RendezvousError> FrameReader::handle_data(ByteView bytes) {
-  if (failure_) return unexpected(*failure_);
-  while (true) {
-    auto body = splitter_.next(bytes);
-    if (!body) {
-      return fail({body.error().code == frame::Errc::too_large ? Errc::too_large : Errc::bad_length_prefix,
-                   body.error().detail});
-    }
-    if (!*body) break;
+  return frames_.handle_data(bytes, [this](ByteView body) -> Expected<Message, RendezvousError> {
+    // Counted before decoding: a flood of tiny frames costs no decoding work.
     if (messages_read_ >= limits_.messages_per_stream_max) {
-      return fail({Errc::too_many_entries, "more than messages_per_stream_max messages"});
+      return error(Errc::too_many_entries, "more than messages_per_stream_max messages");
     }
     ++messages_read_;
-    auto message = decode_message(**body, limits_);
-    if (!message) return fail(std::move(message).error());
-    ready_.push_back(std::move(*message));
-  }
-  return {};
+    return decode_message(body, limits_);
+  });
 }
 
-std::optional<Message> FrameReader::poll_message() {
-  if (next_ready_ >= ready_.size()) return std::nullopt;
-  Message message = std::move(ready_[next_ready_++]);
-  if (next_ready_ == ready_.size()) {
-    ready_.clear();
-    next_ready_ = 0;
-  }
-  return message;
-}
+std::optional<Message> FrameReader::poll_message() { return frames_.poll_message(); }
 
-Expected<void, RendezvousError> FrameReader::handle_end() {
-  if (failure_) return unexpected(*failure_);
-  if (splitter_.mid_frame()) return fail({Errc::truncated, "stream ended inside a message"});
-  return {};
-}
+Expected<void, RendezvousError> FrameReader::handle_end() { return frames_.handle_end(); }
 
 }  // namespace taho::rendezvous

@@ -145,7 +145,7 @@ Bytes encode_frame(const Message& message);
 // that error again.
 class FrameReader {
  public:
-  explicit FrameReader(const Limits& limits = {}) : limits_(limits), splitter_(limits.message_bytes_max) {}
+  explicit FrameReader(const Limits& limits = {}) : limits_(limits), frames_(limits.message_bytes_max) {}
 
   Expected<void, RendezvousError> handle_data(ByteView bytes);
   // The next complete message, in stream order.
@@ -155,14 +155,9 @@ class FrameReader {
   Expected<void, RendezvousError> handle_end();
 
  private:
-  Expected<void, RendezvousError> fail(RendezvousError error);
-
   Limits limits_;
-  FrameSplitter splitter_;
-  std::vector<Message> ready_;
-  std::size_t next_ready_ = 0;
+  FramedMessageReader<Message, Errc> frames_;
   std::size_t messages_read_ = 0;
-  std::optional<RendezvousError> failure_;
 };
 
 }  // namespace taho::rendezvous

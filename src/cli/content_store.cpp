@@ -136,6 +136,10 @@ Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash)
         }
         hasher_.update(buffer_);
       }
+      // Writeback starts now rather than at the final fsync, so on a disk
+      // the output's writes overlap the fetch; errors show at that fsync.
+      (void)::sync_file_range(out_fd_, static_cast<off64_t>(copied_), static_cast<off64_t>(length),
+                              SYNC_FILE_RANGE_WRITE);
       copied_ += length;
       if (hash) hashed_ = copied_;
       return {};

@@ -94,7 +94,11 @@ Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash)
   // content whichever file holds them.
   for (int attempt = 0;; ++attempt) {
     bool copied = false;
-    if (kernel_copy_) {
+    // Bytes to hash go through our buffer (read once, hashed, written once):
+    // measured cheaper on ext4 and tmpfs than copy_file_range and reading
+    // the output back. The kernel copies what is hashed later, where a
+    // copy-on-write file system can share the blocks instead.
+    if (kernel_copy_ && !hash) {
       loff_t from = static_cast<loff_t>(copied_);
       loff_t to = from;
       std::uint64_t left = length;
@@ -128,13 +132,6 @@ Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash)
         if (auto written = content::write_all_at(out_fd_, buffer_, copied_); !written) {
           return unexpected(output_error(written.error()));
         }
-      } else if (hash) {
-        // Hash what landed in the output, read back from it.
-        buffer_.resize(length);
-        if (auto read = content::read_exact_at(out_fd_, buffer_, copied_); !read) {
-          return unexpected(CopyError{CopyErrc::output, "read back the output: " + read.error().detail});
-        }
-        hasher_.update(buffer_);
       }
       // Writeback starts now rather than at the final fsync, so on a disk
       // the output's writes overlap the fetch; errors show at that fsync.
@@ -152,9 +149,10 @@ Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash)
 
 Expected<void, CopyError> StoreCopy::copy_verified(std::uint64_t verified_end) {
   while (copied_ < verified_end) {
-    const std::uint64_t chunk = kernel_copy_ ? kKernelCopyBytes : kCopyChunkBytes;
+    const bool hash = hashed_ == copied_;
+    const std::uint64_t chunk = kernel_copy_ && !hash ? kKernelCopyBytes : kCopyChunkBytes;
     const std::uint64_t length = std::min(chunk, verified_end - copied_);
-    if (auto copied = copy_chunk(length, hashed_ == copied_); !copied) {
+    if (auto copied = copy_chunk(length, hash); !copied) {
       if (copied.error().code == CopyErrc::source_missing) return {};  // being committed: later
       return copied;
     }
@@ -170,9 +168,10 @@ Expected<crypto::blake3::Hash, CopyError> StoreCopy::finish(std::uint64_t size,
   if (source_ && !is_file(files_.object_data, source_stat_)) source_.reset();
   const bool whole = copied_ == 0;
   while (copied_ < size) {
-    const std::uint64_t chunk = kernel_copy_ ? kKernelCopyBytes : kCopyChunkBytes;
+    const bool hash = !whole && hashed_ == copied_;
+    const std::uint64_t chunk = kernel_copy_ && !hash ? kKernelCopyBytes : kCopyChunkBytes;
     const std::uint64_t length = std::min(chunk, size - copied_);
-    if (auto copied = copy_chunk(length, !whole && hashed_ == copied_); !copied) return unexpected(copied.error());
+    if (auto copied = copy_chunk(length, hash); !copied) return unexpected(copied.error());
     if (progress && whole) progress(copied_ / 2);
   }
   if (hashed_ == size) return hasher_.finalize();

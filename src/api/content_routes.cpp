@@ -500,6 +500,13 @@ void ContentRoutes::pump(std::uint64_t key) {
   while (transfer.next < limit && !transfer.writer.backlogged()) {
     const std::uint64_t length = std::min<std::uint64_t>(routes_options_.read_chunk_bytes, limit - transfer.next);
     auto chunk = read_chunk(transfer, transfer.next, length);
+    if (!chunk && chunk.error().code == content::StoreErrc::not_found && !transfer.fetch_complete) {
+      // Neither the partial download nor the object: the fetch is moving
+      // one into the other (its commit runs on another thread and may
+      // overtake the progress event being served). Its end pumps again, or
+      // ends this transfer if it failed.
+      return;
+    }
     if (!chunk || chunk->empty()) {
       spdlog::warn("api: cannot read {} at {}: {}; cutting the response", transfer.id.to_string(), transfer.next,
                    chunk ? "no bytes" : chunk.error().detail);

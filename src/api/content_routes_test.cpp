@@ -405,14 +405,35 @@ TEST_F(ContentRoutesTest, PartialDownloadCommittedMidStreamFallsBackToTheObject)
   EXPECT_TRUE(answer.sink->finished);
 }
 
+// The commit may move the partial download into the object before the
+// progress event being served is read: the stream waits for the fetch's end.
+TEST_F(ContentRoutesTest, PartialDownloadGoneBeforeTheObjectIsThereWaitsForTheCommit) {
+  auto& answer = get(remote_id_);
+  auto& fetch = fetcher_.last();
+  partial_available_ = false;  // moved by the commit, which has not finished
+  fetch.progress({.size = remote_.size(), .contiguous_bytes = 30'000});
+  ASSERT_TRUE(answer.sink);
+  EXPECT_TRUE(answer.sink->body.empty());
+  EXPECT_FALSE(answer.sink->aborted);
+  EXPECT_FALSE(fetch.cancelled);
+  put_local(remote_);
+  fetch.done(FetchOutcome{.size = remote_.size(), .committed = true, .sources = 1});
+  EXPECT_EQ(answer.sink->body, text_of(remote_, 0, remote_.size()));
+  EXPECT_TRUE(answer.sink->finished);
+  EXPECT_EQ(routes().transfers(), 0u);
+}
+
 TEST_F(ContentRoutesTest, UnreadableBytesCutTheStream) {
   partial_available_ = false;
   auto& answer = get(remote_id_);
   auto& fetch = fetcher_.last();
   fetch.progress({.size = remote_.size(), .contiguous_bytes = 30'000});
   ASSERT_TRUE(answer.sink);
+  EXPECT_FALSE(answer.sink->aborted) << "perhaps being committed: wait for the fetch's end";
+  // It ended, and still neither the partial download nor the object has the bytes.
+  fetch.done(FetchOutcome{.size = remote_.size(), .committed = false, .sources = 1});
+  EXPECT_TRUE(answer.sink->body.empty());
   EXPECT_TRUE(answer.sink->aborted) << "a truncated body, never a wrong one";
-  EXPECT_TRUE(fetch.cancelled);
   EXPECT_EQ(routes().transfers(), 0u);
 }
 

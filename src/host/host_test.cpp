@@ -171,6 +171,24 @@ TEST(Host, CrossedDialsLeaveOneConnection) {
   EXPECT_TRUE(net.host(0).swarm().is_connected(net.peer(1)));
 }
 
+// Crossed dials close one of the two connections, perhaps the one that
+// carried a gossip stream: gossip between the two must keep flowing.
+TEST(Host, GossipSurvivesTheCrossedDialThatLoses) {
+  for (std::uint64_t seed = 10; seed < 40; ++seed) {
+    SimNetwork net(2, small_world(seed, 1));
+    for (std::size_t i = 0; i < 2; ++i) ASSERT_TRUE(net.host(i).subscribe(net.now(), "demo"));
+    net.host(0).add_bootstrap(net.now(), net.address(1));
+    net.host(1).add_bootstrap(net.now(), net.address(0));
+    net.run_for(5s);
+    ASSERT_EQ(net.host(0).swarm().connection_count(), 1u) << "seed " << seed;
+    ASSERT_TRUE(net.host(0).publish(net.now(), "demo", Bytes{1}));
+    ASSERT_TRUE(net.host(1).publish(net.now(), "demo", Bytes{2}));
+    net.run_for(3s);
+    EXPECT_EQ(gossip_received(net, 1).size(), 1u) << "seed " << seed;
+    EXPECT_EQ(gossip_received(net, 0).size(), 1u) << "seed " << seed;
+  }
+}
+
 TEST(Host, ReplacesALostPeerAndRedialsAfterRestart) {
   // max_peers = min_peers: trimming keeps each node at exactly 3 links, so
   // losing one really leaves it short.

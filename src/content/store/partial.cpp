@@ -112,7 +112,7 @@ Expected<UniqueFd, StoreError> lock_partial_dir(const fs::path& dir, const Conte
     UniqueFd fd = open_fd(dir, O_RDONLY | O_DIRECTORY);
     if (!fd) {
       if (errno == ENOENT && create == Create::yes) continue;  // removed since mkdir
-      if (errno == ENOENT) return unexpected(StoreError{StoreErrc::not_found, "there is no " + what_partial(id)});
+      if (errno == ENOENT) return unexpected(StoreError{StoreErrc::not_found, "there is no partial download of " + id.to_string()});
       return unexpected(os_error(errno, "open " + dir.string()));
     }
     const auto patience = wait == Wait::briefly ? kLockWait : std::chrono::milliseconds(0);
@@ -130,7 +130,7 @@ Expected<UniqueFd, StoreError> lock_partial_dir(const fs::path& dir, const Conte
     struct stat held {};
     struct stat current {};
     if (::fstat(fd.get(), &held) == 0 && ::stat(dir.c_str(), &current) == 0 && same_file(held, current)) return fd;
-    if (create == Create::no) return unexpected(StoreError{StoreErrc::not_found, "there is no " + what_partial(id)});
+    if (create == Create::no) return unexpected(StoreError{StoreErrc::not_found, "there is no partial download of " + id.to_string()});
   }
   return unexpected(StoreError{StoreErrc::io, "could not lock " + dir.string() + ": it keeps being removed"});
 }
@@ -368,7 +368,7 @@ Expected<Bytes, StoreError> Store::read_partial(const ContentId& id, std::uint64
   const UniqueFd data = open_fd(data_path, O_RDONLY);
   if (!data) {
     if (errno == ENOENT || errno == ENOTDIR) {
-      return unexpected(StoreError{StoreErrc::not_found, "there is no " + what_partial(id)});
+      return unexpected(StoreError{StoreErrc::not_found, "there is no partial download of " + id.to_string()});
     }
     return unexpected(os_error(errno, "open " + data_path.string()));
   }

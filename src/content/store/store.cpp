@@ -454,6 +454,9 @@ Expected<Bytes, StoreError> Store::encode_range(const ContentId& id, ByteRange r
   for (const GroupSlot& slot : layout->groups) {
     const MutableByteView into(layout->encoded.data() + slot.encoded_offset, slot.length);
     if (auto read = read_exact_at(fd.get(), into, slot.content_offset); !read) {
+      if (read.error().code != StoreErrc::source_changed) {
+        return unexpected(StoreError{StoreErrc::io, "read content of " + id.to_string() + ": " + read.error().detail});
+      }
       return unexpected(StoreError{StoreErrc::corrupt, id.to_string() + ": content file shorter than its size"});
     }
   }

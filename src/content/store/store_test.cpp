@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "content/store/test_files.hpp"
-#include "content/tree/range_decoder.hpp"
 #include "content/store/unique_fd.hpp"
+#include "content/tree/range_decoder.hpp"
 
 namespace taho::content {
 namespace {

@@ -606,13 +606,15 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
     }
     // A duplicate connection is closed at once; the event still goes out
     // (the peer is connected, through the other connection).
-    if (!close_race_loser(*connected, dial) && !close_duplicate_connection(*connected)) {
+    established_at_[connected->connection] = now;
+    if (!close_race_loser(*connected, dial) && !close_duplicate_connection(now, *connected)) {
       manager_.handle_connected(now, connected->peer, connected->direction == swarm::Direction::inbound);
       if (auto ip = ip_of(connected->remote_addr); !ip.empty()) gossip_.set_peer_ip(connected->peer, ip);
       kad_.on_connected(now, connected->peer);
       content_.on_connected(now, swarm_, connected->peer);
     }
   } else if (auto* disconnected = std::get_if<PeerDisconnected>(&event)) {
+    established_at_.erase(disconnected->connection);
     content_.on_connection_closed(now, swarm_, disconnected->connection);
     if (!swarm_.is_connected(disconnected->peer)) {
       content_.on_disconnected(now, swarm_, disconnected->peer);
@@ -683,11 +685,15 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
 // A second connection to a peer we are connected to already goes, so each
 // pair keeps one. Two nodes that dial each other at the same moment both
 // keep the connection dialed by the smaller peer id (they agree without
-// talking). Two dials of ours (say mDNS and the connection manager racing)
-// keep the older; the remote, whose ends are both inbound, leaves it to us.
-bool Host::close_duplicate_connection(const swarm::swarm_event::PeerConnected& connected) {
-  std::vector<swarm::ConnectionId> same_direction;
-  std::vector<swarm::ConnectionId> other_direction;
+// talking). Only a connection established within one upgrade timeout of the
+// new one can have crossed it: an older one stays, whoever dialed. Then a
+// dial of ours goes (two dials of ours, say mDNS and the connection manager
+// racing, keep the older too), and an inbound one is left to its dialer,
+// which applies the same rule, or is an AutoNAT dial-back that its server
+// closes by itself.
+bool Host::close_duplicate_connection(Instant now, const swarm::swarm_event::PeerConnected& connected) {
+  std::vector<swarm::ConnectionId> crossed;  // the other direction, young enough to have crossed ours
+  bool older = false;                        // any other connection that stays
   // Connections over different transports are not duplicates: `taho ping
   // --transport` may ask for a second one, and a race closes its own loser.
   const Transport transport = transport_of(connected.remote_addr);
@@ -696,10 +702,16 @@ bool Host::close_duplicate_connection(const swarm::swarm_event::PeerConnected& c
         transport_of(summary.remote_addr) != transport) {
       continue;
     }
-    (summary.direction == connected.direction ? same_direction : other_direction).push_back(summary.id);
+    const auto since = established_at_.find(summary.id);
+    const bool young = since != established_at_.end() && now - since->second <= options_.swarm.upgrade_timeout;
+    if (summary.direction != connected.direction && young) {
+      crossed.push_back(summary.id);
+    } else {
+      older = true;
+    }
   }
-  if (other_direction.empty()) {
-    if (same_direction.empty() || connected.direction != swarm::Direction::outbound) return false;
+  if (crossed.empty()) {
+    if (!older || connected.direction != swarm::Direction::outbound) return false;
     swarm_.close_connection(connected.connection, "a second connection of ours to the same peer");
     return true;
   }
@@ -709,7 +721,7 @@ bool Host::close_duplicate_connection(const swarm::swarm_event::PeerConnected& c
     swarm_.close_connection(connected.connection, "duplicate of a crossed dial");
     return true;
   }
-  for (auto id : other_direction) swarm_.close_connection(id, "duplicate of a crossed dial");
+  for (auto id : crossed) swarm_.close_connection(id, "duplicate of a crossed dial");
   return false;
 }
 

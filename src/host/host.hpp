@@ -209,7 +209,7 @@ class Host {
 
   void on_swarm_event(Instant now, swarm::SwarmEvent& event);
   void on_stream_opened(Instant now, const swarm::swarm_event::StreamOpened& opened);
-  bool close_duplicate_connection(const swarm::swarm_event::PeerConnected& connected);
+  bool close_duplicate_connection(Instant now, const swarm::swarm_event::PeerConnected& connected);
   void on_stream_open_failed(Instant now, const swarm::swarm_event::StreamOpenFailed& failed);
   void dial(Instant now, const PeerId& peer, const Multiaddr& addr);
   std::vector<Multiaddr> dial_plan(const PeerId& peer, const Multiaddr& addr) const;
@@ -272,6 +272,8 @@ class Host {
   // Attempts of races another attempt won: their connections close on arrival.
   std::set<DialId> abandoned_dials_;
   std::map<swarm::ConnectionId, DialId> dial_connections_;
+  // When each peer connection was established: only young ones can be a crossed dial.
+  std::map<swarm::ConnectionId, Instant> established_at_;
   std::map<PeerId, Transport> preferred_transports_;
   bool processing_ = false;
 

@@ -159,5 +159,23 @@ TEST_F(TransportRace, ConnectionsOverDifferentTransportsAreNotDuplicates) {
   EXPECT_EQ(host_.swarm().connections().size(), 2u);
 }
 
+// A connection the peer opens long after ours (an AutoNAT dial-back, say)
+// did not cross our dial: ours stays and the new one is left to its dialer.
+// A dial of ours while connected goes at once.
+TEST_F(TransportRace, ALaterConnectionIsNoCrossedDial) {
+  const auto first = first_dial();
+  connected(1 << 20, first);
+  dials();
+  closed_.clear();
+  advance(11s);  // past the upgrade timeout: no dial of the peer's can have crossed ours
+  ASSERT_TRUE(host_.add_muxed_connection(now_, 8, swarm::Direction::inbound, local_, quic_, remote_));
+  dials();
+  EXPECT_TRUE(closed_.empty()) << "neither the old connection nor the new inbound one is ours to close";
+  EXPECT_EQ(host_.swarm().connections().size(), 2u);
+  ASSERT_TRUE(host_.add_muxed_connection(now_, 9, swarm::Direction::outbound, local_, quic_, remote_));
+  dials();
+  EXPECT_EQ(closed_, std::vector<swarm::ConnectionId>{9});
+}
+
 }  // namespace
 }  // namespace taho::host

@@ -94,11 +94,10 @@ Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash)
   // content whichever file holds them.
   for (int attempt = 0;; ++attempt) {
     bool copied = false;
-    // Bytes to hash go through our buffer (read once, hashed, written once):
-    // measured cheaper on ext4 and tmpfs than copy_file_range and reading
-    // the output back. The kernel copies what is hashed later, where a
-    // copy-on-write file system can share the blocks instead.
-    if (kernel_copy_ && !hash) {
+    // Our buffer for bytes to hash was measured cheaper on ext4 and tmpfs
+    // than copy_file_range plus reading the output back; the kernel copies
+    // what is hashed later, where a copy-on-write file system shares blocks.
+    if (kernel_copies(hash)) {
       loff_t from = static_cast<loff_t>(copied_);
       loff_t to = from;
       std::uint64_t left = length;
@@ -150,8 +149,7 @@ Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash)
 Expected<void, CopyError> StoreCopy::copy_verified(std::uint64_t verified_end) {
   while (copied_ < verified_end) {
     const bool hash = hashed_ == copied_;
-    const std::uint64_t chunk = kernel_copy_ && !hash ? kKernelCopyBytes : kCopyChunkBytes;
-    const std::uint64_t length = std::min(chunk, verified_end - copied_);
+    const std::uint64_t length = std::min(kernel_copies(hash) ? kKernelCopyBytes : kCopyChunkBytes, verified_end - copied_);
     if (auto copied = copy_chunk(length, hash); !copied) {
       if (copied.error().code == CopyErrc::source_missing) return {};  // being committed: later
       return copied;
@@ -169,8 +167,7 @@ Expected<crypto::blake3::Hash, CopyError> StoreCopy::finish(std::uint64_t size,
   const bool whole = copied_ == 0;
   while (copied_ < size) {
     const bool hash = !whole && hashed_ == copied_;
-    const std::uint64_t chunk = kernel_copy_ && !hash ? kKernelCopyBytes : kCopyChunkBytes;
-    const std::uint64_t length = std::min(chunk, size - copied_);
+    const std::uint64_t length = std::min(kernel_copies(hash) ? kKernelCopyBytes : kCopyChunkBytes, size - copied_);
     if (auto copied = copy_chunk(length, hash); !copied) return unexpected(copied.error());
     if (progress && whole) progress(copied_ / 2);
   }

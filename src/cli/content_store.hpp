@@ -75,6 +75,9 @@ class StoreCopy {
   // Whether the open source is still the partial download's file or the
   // object's: a partial started afresh gets a new data file.
   bool source_current() const;
+  // Whether a step copies in the kernel: bytes to hash go through our
+  // buffer instead (read once, hashed, written once).
+  bool kernel_copies(bool hash) const { return kernel_copy_ && !hash; }
   // Copies `length` bytes at copied(), hashing them when `hash`.
   Expected<void, CopyError> copy_chunk(std::uint64_t length, bool hash);
 

@@ -16,8 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One read, hash and write step: big enough that per-call costs vanish,
-// small enough to stay in L2 between the read and the hash.
+// One read and write step where the kernel cannot copy: big enough that
+// per-call costs vanish, small enough to stay in L2.
 constexpr std::uint64_t kCopyChunkBytes = std::uint64_t{1} << 20;
 // One copy_file_range call: the kernel copies without our buffer.
 constexpr std::uint64_t kKernelCopyBytes = std::uint64_t{16} << 20;
@@ -85,7 +85,7 @@ bool StoreCopy::source_current() const {
   return is_file(files_.partial_data, source_stat_) || is_file(files_.object_data, source_stat_);
 }
 
-Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash) {
+Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length) {
   if (!source_) {
     if (auto opened = open_source(); !opened) return opened;
   }
@@ -94,10 +94,7 @@ Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash)
   // content whichever file holds them.
   for (int attempt = 0;; ++attempt) {
     bool copied = false;
-    // Our buffer for bytes to hash was measured cheaper on ext4 and tmpfs
-    // than copy_file_range plus reading the output back; the kernel copies
-    // what is hashed later, where a copy-on-write file system shares blocks.
-    if (kernel_copies(hash)) {
+    if (kernel_copy_) {
       loff_t from = static_cast<loff_t>(copied_);
       loff_t to = from;
       std::uint64_t left = length;
@@ -127,7 +124,6 @@ Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash)
     }
     if (source_current()) {
       if (!copied) {
-        if (hash) hasher_.update(buffer_);
         if (auto written = content::write_all_at(out_fd_, buffer_, copied_); !written) {
           return unexpected(output_error(written.error()));
         }
@@ -137,7 +133,6 @@ Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash)
       (void)::sync_file_range(out_fd_, static_cast<off64_t>(copied_), static_cast<off64_t>(length),
                               SYNC_FILE_RANGE_WRITE);
       copied_ += length;
-      if (hash) hashed_ = copied_;
       return {};
     }
     if (attempt == 2) return unexpected(CopyError{CopyErrc::source, "the store's file keeps changing"});
@@ -146,11 +141,11 @@ Expected<void, CopyError> StoreCopy::copy_chunk(std::uint64_t length, bool hash)
   }
 }
 
+std::uint64_t StoreCopy::step_bytes() const { return kernel_copy_ ? kKernelCopyBytes : kCopyChunkBytes; }
+
 Expected<void, CopyError> StoreCopy::copy_verified(std::uint64_t verified_end) {
   while (copied_ < verified_end) {
-    const bool hash = hashed_ == copied_;
-    const std::uint64_t length = std::min(kernel_copies(hash) ? kKernelCopyBytes : kCopyChunkBytes, verified_end - copied_);
-    if (auto copied = copy_chunk(length, hash); !copied) {
+    if (auto copied = copy_chunk(std::min(step_bytes(), verified_end - copied_)); !copied) {
       if (copied.error().code == CopyErrc::source_missing) return {};  // being committed: later
       return copied;
     }
@@ -158,26 +153,24 @@ Expected<void, CopyError> StoreCopy::copy_verified(std::uint64_t verified_end) {
   return {};
 }
 
-Expected<crypto::blake3::Hash, CopyError> StoreCopy::finish(std::uint64_t size,
-                                                            const content::ProgressFn& progress) {
+Expected<std::optional<crypto::blake3::Hash>, CopyError> StoreCopy::finish(std::uint64_t size,
+                                                                           const content::ProgressFn& progress) {
   if (copied_ > size) return unexpected(CopyError{CopyErrc::source, "the content is shorter than reported"});
   // The object is committed now: the partial's file is the object's (or a
   // leftover of an earlier fetch that must not be read any more).
   if (source_ && !is_file(files_.object_data, source_stat_)) source_.reset();
   const bool whole = copied_ == 0;
   while (copied_ < size) {
-    const bool hash = !whole && hashed_ == copied_;
-    const std::uint64_t length = std::min(kernel_copies(hash) ? kKernelCopyBytes : kCopyChunkBytes, size - copied_);
-    if (auto copied = copy_chunk(length, hash); !copied) return unexpected(copied.error());
+    if (auto copied = copy_chunk(std::min(step_bytes(), size - copied_)); !copied) return unexpected(copied.error());
     if (progress && whole) progress(copied_ / 2);
   }
-  if (hashed_ == size) return hasher_.finalize();
+  if (!whole) return std::optional<crypto::blake3::Hash>{};  // the daemon verified every byte of it
   // The verification pass: what landed in the output, hashed on all cores.
   auto hashed = content::hash_file(out_fd_, size, {}, {}, [&](std::uint64_t done) {
-    if (progress && whole) progress(size / 2 + done / 2);
+    if (progress) progress(size / 2 + done / 2);
   });
   if (!hashed) return unexpected(CopyError{CopyErrc::output, "read back the output: " + hashed.error().detail});
-  return *hashed;
+  return std::optional<crypto::blake3::Hash>{*hashed};
 }
 
 }  // namespace taho::cli

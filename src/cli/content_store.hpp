@@ -45,12 +45,19 @@ ContentFiles content_files(const std::filesystem::path& store_root, const conten
 enum class CopyErrc { source, source_missing, output };
 using CopyError = Error<CopyErrc>;
 
-// Copies a content out of the store into `out_fd` at the same offsets and
-// hashes every byte it writes, so the caller checks what landed in the
-// output, not what the store holds. While a daemon fetches, copy_verified
-// follows it through the partial download; finish copies the rest from the
-// committed object. The bytes the daemon reports verified are trusted only
-// to decide what to read: a wrong byte fails the final hash.
+// Copies a content out of the store into `out_fd` at the same offsets, in
+// the kernel (copy_file_range; through a buffer where it cannot). While a
+// daemon fetches, copy_verified follows it through the partial download;
+// finish copies the rest from the committed object.
+//
+// Who checks the bytes: what a running fetch wrote was verified group by
+// group against the id by the daemon before it reached the file, and so was
+// the object it commits, so a copy that followed a fetch is not hashed
+// again here (that second pass cost a read and a hash of every byte, about
+// a sixth of the CPU of a `taho get -o`, measured). A copy
+// of content that was in the store already (nothing followed) is read back
+// from the output and hashed, since the store's file may have been damaged
+// since its commit.
 class StoreCopy {
  public:
   StoreCopy(ContentFiles files, int out_fd);
@@ -60,13 +67,13 @@ class StoreCopy {
   // neither place (the commit moves it) it copies less, and the next call
   // or finish() goes on.
   Expected<void, CopyError> copy_verified(std::uint64_t verified_end);
-  // Once the object is committed: copies the rest of its `size` bytes and
-  // returns the hash of everything written. Bytes copied during the fetch
-  // were hashed as they were copied (on a busy machine that costs less than
-  // a second pass, and the hashing hides behind the transfer). When nothing
-  // was copied yet, the whole object is copied, then read back from the
-  // output and hashed on all cores; `progress` sees the bytes done.
-  Expected<crypto::blake3::Hash, CopyError> finish(std::uint64_t size, const content::ProgressFn& progress = {});
+  // Once the object is committed: copies the rest of its `size` bytes. When
+  // nothing was copied before, that is the whole object, which is then read
+  // back from the output and hashed on all cores (`progress` sees the bytes
+  // done): the hash is returned for the caller to check against the id.
+  // After a followed fetch it returns no hash (see above).
+  Expected<std::optional<crypto::blake3::Hash>, CopyError> finish(std::uint64_t size,
+                                                                  const content::ProgressFn& progress = {});
 
   std::uint64_t copied() const { return copied_; }
 
@@ -75,21 +82,17 @@ class StoreCopy {
   // Whether the open source is still the partial download's file or the
   // object's: a partial started afresh gets a new data file.
   bool source_current() const;
-  // Whether a step copies in the kernel: bytes to hash go through our
-  // buffer instead (read once, hashed, written once).
-  bool kernel_copies(bool hash) const { return kernel_copy_ && !hash; }
-  // Copies `length` bytes at copied(), hashing them when `hash`.
-  Expected<void, CopyError> copy_chunk(std::uint64_t length, bool hash);
+  // Copies `length` bytes at copied().
+  Expected<void, CopyError> copy_chunk(std::uint64_t length);
+  std::uint64_t step_bytes() const;  // what one copy_chunk takes on
 
   ContentFiles files_;
   int out_fd_;
   bool kernel_copy_ = true;  // copy_file_range until it says it cannot here
   content::UniqueFd source_;
   struct stat source_stat_ {};
-  crypto::blake3::Hasher hasher_;
   std::uint64_t copied_ = 0;
-  std::uint64_t hashed_ = 0;  // the hasher has seen bytes [0, hashed_)
-  Bytes buffer_;
+  Bytes buffer_;  // for copies the kernel cannot do
 };
 
 }  // namespace taho::cli

@@ -283,29 +283,25 @@ Result<Landed> get_to_file(const Session& session, const DaemonClient& daemon, c
   fetched = *done;
   if (auto reserved = out.reserve(fetched.size); !reserved) return fail(reserved.error().text);
 
-  // Followed during the fetch, then whole from the committed object: the
-  // daemon verified that one at its commit, so a copy that followed the
-  // fetch and does not hash (a byte read before it was written) gets one
-  // more chance here before the slower way round.
-  for (int attempt = 0; copy && attempt < 2; ++attempt) {
-    if (attempt == 1) copy.emplace(content_files(store_root, id), out.fd());
+  // The rest from the committed object. Content that was local already is
+  // copied whole and hashed here; a mismatch (the store's file damaged since
+  // its commit) goes the slower way round, where the daemon verifies.
+  if (copy) {
     const bool whole = copy->copied() == 0;
-    std::optional<ProgressBar> copy_bar;  // content local already is copied whole here
+    std::optional<ProgressBar> copy_bar;
     if (show_bar && whole && fetched.size >= (std::uint64_t{64} << 20)) copy_bar.emplace(fetched.size);
     auto hash = copy->finish(fetched.size, [&](std::uint64_t bytes) {
       if (copy_bar) copy_bar->update(bytes, "copying from the store");
     });
     if (copy_bar) copy_bar->finish();
-    if (hash && *hash == id.hash()) return Landed{fetched.size, "store", store_problem};
     if (!hash) {
       if (auto given_up = give_up_store(hash.error()); !given_up) return fail(given_up.error().text);
-      break;
-    }
-    store_problem = "the copy from the store does not hash to the id";
-    if (whole) {
+    } else if (!*hash || **hash == id.hash()) {
+      return Landed{fetched.size, "store", store_problem};
+    } else {
+      store_problem = "the copy from the store does not hash to the id";
       std::cerr << "taho get: the copy from the store does not hash to " << id.to_string()
                 << "; fetching it over the API instead\n";
-      break;
     }
   }
   if (auto restarted = out.restart(); !restarted) return fail(restarted.error().text);

@@ -4,6 +4,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -115,15 +116,26 @@ class Node:
         self.process = None
         self.peer_id = None
         self.addr = None
+        # The daemon logs to a file, not to a pipe nobody reads: a full pipe
+        # would stop the daemon at its next log line. A failed test prints
+        # the end of it (cleanups run last first: before the file goes).
+        self.name = name
+        self.log_path = self.home + ".log"
+        test.addCleanup(lambda: os.path.exists(self.log_path) and os.remove(self.log_path))
+        test.addCleanup(self.report_log_if_failed)
 
     def start(self, *extra):
-        self.process = subprocess.Popen([TAHO, "daemon", "--api-listen", "127.0.0.1:0", "--listen",
-                                         "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--json", *extra],
-                                        env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with open(self.log_path, "a") as log:
+            log.write("---- taho daemon %s\n" % " ".join(extra))
+            log.flush()
+            self.process = subprocess.Popen([TAHO, "daemon", "--api-listen", "127.0.0.1:0", "--listen",
+                                             "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--json", *extra],
+                                            env=self.env, stdout=subprocess.PIPE, stderr=log, text=True)
         self.test.addCleanup(self.kill)
         line = self.process.stdout.readline()
         if not line:
-            self.test.fail("daemon did not start: " + self.process.stderr.read())
+            self.process.wait(timeout=15)
+            self.test.fail("daemon did not start: " + self.log_tail())
         self.peer_id = json.loads(line)["peer_id"]
         self.addr = json.loads(self.run("id", "--json").stdout)["addrs"][0]
         return self
@@ -132,14 +144,28 @@ class Node:
         self.process.send_signal(sig)
         self.process.wait(timeout=15)
         self.process.stdout.close()
-        self.process.stderr.close()
 
     def kill(self):
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
             self.process.stdout.close()
-            self.process.stderr.close()
+
+    def log(self):
+        """Everything the daemon logged, over all its starts."""
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, lines=60):
+        return "".join(self.log().splitlines(keepends=True)[-lines:]) or "(no log)"
+
+    def report_log_if_failed(self):
+        if test_failed(self.test):
+            print("\n==== last lines of node %s's log (%s)\n%s" % (self.name, self.home, self.log_tail()),
+                  file=sys.stderr)
 
     def run(self, *args, timeout=60, check=True):
         result = subprocess.run([TAHO, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
@@ -172,6 +198,15 @@ class Node:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
+
+
+def test_failed(test):
+    """Whether `test` has failed so far: Python 3.11 records a failure as it
+    happens, so a cleanup sees it."""
+    result = getattr(getattr(test, "_outcome", None), "result", None)
+    if result is None:
+        return False
+    return any(case is test for case, _ in result.failures + result.errors)
 
 
 def wait_for(predicate, timeout, what):

@@ -17,17 +17,37 @@ std::vector<std::string> GossipBehaviour::protocols() {
 }
 
 void GossipBehaviour::on_identified(Instant now, const PeerId& peer, const identify::Info& info, bool connected) {
-  (void)now;
-  if (!connected || outbound_.count(peer)) return;
+  if (!connected) return;
   // The newest version both sides speak.
   for (const auto& protocol : protocols()) {
     if (std::find(info.protocols.begin(), info.protocols.end(), protocol) == info.protocols.end()) continue;
-    const auto token = next_token_++;
-    outbound_.emplace(peer, Outbound{std::nullopt, token, Outbox(options_.peer_queue_bytes_max)});
-    opening_.emplace(token, peer);
-    opens_.push_back(GossipOpen{token, peer, protocol});
+    Reopen& reopen = reopens_[peer];
+    reopen.protocol = protocol;
+    if (auto out = outbound_.find(peer); out != outbound_.end() && (out->second.stream || out->second.token)) return;
+    // A fresh identify (a new connection, a push) is worth trying at once;
+    // the failure count stays, so a stream that dies again backs off further.
+    cancel_reopen(peer);
+    open(peer, protocol);
     return;
   }
+  // It no longer speaks gossipsub: a stream of ours lives on until it
+  // ends, but none is opened again.
+  cancel_reopen(peer);
+  reopens_.erase(peer);
+  if (auto out = outbound_.find(peer); out != outbound_.end() && !out->second.stream && !out->second.token) {
+    drop_peer(now, peer);
+  }
+}
+
+void GossipBehaviour::open(const PeerId& peer, const std::string& protocol) {
+  const auto token = next_token_++;
+  // A peer waiting for a reopen has an entry already, with what the router
+  // queued for it meanwhile.
+  auto out = outbound_.try_emplace(peer, Outbound{std::nullopt, 0, Outbox(options_.peer_queue_bytes_max)});
+  out.first->second.token = token;
+  opening_.emplace(token, peer);
+  opens_.push_back(GossipOpen{token, peer, protocol});
+  ++stats_.streams_opened;
 }
 
 void GossipBehaviour::on_outbound_stream(Instant now, swarm::Swarm& swarm, std::uint64_t token,
@@ -47,19 +67,34 @@ void GossipBehaviour::on_outbound_stream(Instant now, swarm::Swarm& swarm, std::
     return;
   }
   out->second.stream = StreamKey{connection, stream};
+  out->second.opened = now;
   outbound_streams_.emplace(StreamKey{connection, stream}, peer);
+  // For a reopened stream the router knows the peer still: this only sends
+  // our subscriptions again, as the first RPCs of a new stream should be.
   router_.add_peer(now, peer, *version);
+  out->second.routed = true;
   if (auto ip = peer_ips_.find(peer); ip != peer_ips_.end()) router_.set_peer_ip(peer, ip->second);
+  // What the peer sent while the router did not know it waited unread.
+  std::vector<StreamKey> waiting;
+  for (const auto& [key, in] : inbound_) {
+    if (in.peer == peer) waiting.push_back(key);
+  }
+  for (const auto& key : waiting) pump_inbound(now, swarm, key);
   flush(now, swarm);
 }
 
-void GossipBehaviour::on_open_failed(Instant now, std::uint64_t token) {
-  (void)now;
+bool GossipBehaviour::routed(const PeerId& peer) const {
+  auto out = outbound_.find(peer);
+  return out != outbound_.end() && out->second.routed;
+}
+
+void GossipBehaviour::on_open_failed(Instant now, swarm::Swarm& swarm, std::uint64_t token) {
   auto opening = opening_.find(token);
   if (opening == opening_.end()) return;
-  auto out = outbound_.find(opening->second);
-  if (out != outbound_.end() && out->second.token == token) outbound_.erase(out);
+  const PeerId peer = opening->second;
   opening_.erase(opening);
+  auto out = outbound_.find(peer);
+  if (out != outbound_.end() && out->second.token == token) stream_lost(now, swarm, peer);
 }
 
 void GossipBehaviour::on_inbound_stream(Instant now, swarm::Swarm& swarm,
@@ -75,11 +110,17 @@ void GossipBehaviour::on_inbound_stream(Instant now, swarm::Swarm& swarm,
   pump_inbound(now, swarm, key);
 }
 
+// The peer's RPCs wait in its stream (flow control holds it back) until
+// the router knows the peer: it drops an RPC from a peer it does not know,
+// and the first one on a stream carries the peer's subscriptions. The
+// peer's stream often arrives before ours is open, always when only ours
+// is being reopened after a backoff.
 void GossipBehaviour::pump_inbound(Instant now, swarm::Swarm& swarm, const StreamKey& key) {
   while (true) {
     auto found = inbound_.find(key);
     if (found == inbound_.end()) return;
     Inbound& in = found->second;
+    if (!routed(in.peer)) return;
     auto chunk = swarm.read(now, key.first, key.second, kReadBytes);
     if (!chunk) {
       inbound_.erase(found);
@@ -126,7 +167,7 @@ void GossipBehaviour::flush(Instant now, swarm::Swarm& swarm) {
     if (!out.stream || out.outbox.empty()) continue;
     if (!out.outbox.flush(now, swarm, out.stream->first, out.stream->second)) broken.push_back(peer);
   }
-  for (const auto& peer : broken) drop_peer(now, peer);
+  for (const auto& peer : broken) stream_lost(now, swarm, peer);
 }
 
 bool GossipBehaviour::on_stream_event(Instant now, swarm::Swarm& swarm, swarm::ConnectionId connection,
@@ -142,12 +183,12 @@ bool GossipBehaviour::on_stream_event(Instant now, swarm::Swarm& swarm, swarm::C
   if (out == outbound_streams_.end()) return false;
   const PeerId peer = out->second;
   if (closed) {
-    drop_peer(now, peer);
+    stream_lost(now, swarm, peer);
     return true;
   }
   // Nothing comes in on our outbound stream; drain what might.
   if (auto chunk = swarm.read(now, connection, stream, kReadBytes); !chunk) {
-    drop_peer(now, peer);
+    stream_lost(now, swarm, peer);
     return true;
   }
   flush(now, swarm);
@@ -161,6 +202,71 @@ void GossipBehaviour::drop_peer(Instant now, const PeerId& peer) {
   opening_.erase(out->second.token);
   outbound_.erase(out);
   router_.remove_peer(now, peer);
+}
+
+// While a reopen is pending the router keeps the peer (its subscriptions,
+// mesh slots and score): the peer's stream to us may well be alive, and an
+// RPC on it from a peer the router had forgotten would be dropped, among
+// them the subscriptions it sends first on its own reopened stream. What
+// the router sends meanwhile waits in a fresh outbox (the old one may end
+// in half a frame). Only when we give up, or the peer is gone, does the
+// router forget it.
+void GossipBehaviour::stream_lost(Instant now, swarm::Swarm& swarm, const PeerId& peer) {
+  auto out = outbound_.find(peer);
+  if (out == outbound_.end()) return;
+  const bool stable = out->second.stream && now - out->second.opened >= options_.reopen_stable_after;
+  if (!swarm.is_connected(peer) || !schedule_reopen(now, peer, stable)) {
+    drop_peer(now, peer);  // not connected: on_disconnected follows and forgets the rest
+    return;
+  }
+  if (out->second.stream) outbound_streams_.erase(*out->second.stream);
+  opening_.erase(out->second.token);
+  out->second = Outbound{std::nullopt, 0, Outbox(options_.peer_queue_bytes_max), Instant{}, out->second.routed};
+}
+
+bool GossipBehaviour::schedule_reopen(Instant now, const PeerId& peer, bool stable) {
+  auto found = reopens_.find(peer);
+  if (found == reopens_.end()) return false;
+  Reopen& reopen = found->second;
+  if (reopen.due) return true;
+  if (stable) reopen.failures = 0;
+  if (reopen.failures >= options_.reopen_attempts_max) {
+    ++stats_.reopens_given_up;
+    reopens_.erase(found);  // its next identify starts afresh
+    return false;
+  }
+  Duration delay = options_.reopen_backoff_initial;
+  for (std::size_t i = 0; i < reopen.failures && delay < options_.reopen_backoff_max; ++i) delay *= 2;
+  delay = std::min(delay, options_.reopen_backoff_max);
+  ++reopen.failures;
+  reopen.due = now + delay;
+  reopen_queue_.emplace(*reopen.due, peer);
+  return true;
+}
+
+void GossipBehaviour::cancel_reopen(const PeerId& peer) {
+  auto found = reopens_.find(peer);
+  if (found == reopens_.end() || !found->second.due) return;
+  reopen_queue_.erase({*found->second.due, peer});
+  found->second.due.reset();
+}
+
+void GossipBehaviour::reopen_due(Instant now, swarm::Swarm& swarm) {
+  while (!reopen_queue_.empty() && reopen_queue_.begin()->first <= now) {
+    const PeerId peer = reopen_queue_.begin()->second;
+    reopen_queue_.erase(reopen_queue_.begin());
+    auto found = reopens_.find(peer);
+    if (found == reopens_.end()) continue;
+    found->second.due.reset();
+    if (!swarm.is_connected(peer)) {  // on_disconnected is on its way
+      reopens_.erase(found);
+      drop_peer(now, peer);
+      continue;
+    }
+    if (auto out = outbound_.find(peer); out != outbound_.end() && (out->second.stream || out->second.token)) continue;
+    open(peer, found->second.protocol);
+    ++stats_.streams_reopened;
+  }
 }
 
 bool GossipBehaviour::admit(Instant now, const PeerId& peer, std::size_t messages) {
@@ -191,6 +297,8 @@ void GossipBehaviour::set_peer_ip(const PeerId& peer, std::string ip) {
 
 void GossipBehaviour::on_disconnected(Instant now, const PeerId& peer) {
   drop_peer(now, peer);
+  cancel_reopen(peer);
+  reopens_.erase(peer);
   peer_ips_.erase(peer);
   // A peer that was rate limited keeps its bucket: reconnecting must not refill it.
   if (auto rate = rates_.find(peer); rate != rates_.end() && rate->second.dropped == 0) rates_.erase(rate);
@@ -199,9 +307,47 @@ void GossipBehaviour::on_disconnected(Instant now, const PeerId& peer) {
   }
 }
 
+void GossipBehaviour::on_connection_closed(Instant now, swarm::Swarm& swarm, const PeerId& peer,
+                                           swarm::ConnectionId connection) {
+  // The swarm reports nothing for the streams of a connection it closed
+  // itself (nor for one the transport closed under a QUIC connection):
+  // without this they would linger, an outbound one never written to
+  // again, inbound ones counted against the peer's limit, and an open in
+  // flight never answered. We cannot tell which connection an open went
+  // out on, so one in flight is abandoned and tried again (a late stream
+  // for it is reset on arrival).
+  for (auto it = inbound_.begin(); it != inbound_.end();) {
+    it = it->first.first == connection ? inbound_.erase(it) : std::next(it);
+  }
+  auto out = outbound_.find(peer);
+  if (out == outbound_.end()) return;
+  const bool carried = out->second.stream && out->second.stream->first == connection;
+  const bool opening = !out->second.stream && out->second.token != 0;
+  if (carried || opening) stream_lost(now, swarm, peer);
+}
+
 void GossipBehaviour::handle_timeout(Instant now, swarm::Swarm& swarm) {
   if (auto due = router_.next_timeout(); due && now >= *due) router_.handle_timeout(now);
+  reopen_due(now, swarm);
   flush(now, swarm);
+}
+
+std::optional<Instant> GossipBehaviour::next_timeout() const {
+  auto next = router_.next_timeout();
+  if (!reopen_queue_.empty() && (!next || reopen_queue_.begin()->first < *next)) next = reopen_queue_.begin()->first;
+  return next;
+}
+
+std::optional<swarm::ConnectionId> GossipBehaviour::outbound_connection(const PeerId& peer) const {
+  auto out = outbound_.find(peer);
+  if (out == outbound_.end() || !out->second.stream) return std::nullopt;
+  return out->second.stream->first;
+}
+
+std::optional<GossipReopen> GossipBehaviour::reopen_of(const PeerId& peer) const {
+  auto found = reopens_.find(peer);
+  if (found == reopens_.end() || !found->second.due) return std::nullopt;
+  return GossipReopen{*found->second.due, found->second.failures};
 }
 
 std::optional<GossipOpen> GossipBehaviour::poll_open() {

@@ -616,6 +616,7 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
   } else if (auto* disconnected = std::get_if<PeerDisconnected>(&event)) {
     established_at_.erase(disconnected->connection);
     content_.on_connection_closed(now, swarm_, disconnected->connection);
+    gossip_.on_connection_closed(now, swarm_, disconnected->peer, disconnected->connection);
     if (!swarm_.is_connected(disconnected->peer)) {
       content_.on_disconnected(now, swarm_, disconnected->peer);
       manager_.handle_disconnected(now, disconnected->peer);
@@ -781,7 +782,7 @@ void Host::on_stream_open_failed(Instant now, const swarm::swarm_event::StreamOp
   } else if (request.owner == Owner::identify_push) {
     identify_push_.on_open_failed(request.token);
   } else {
-    gossip_.on_open_failed(now, request.token);
+    gossip_.on_open_failed(now, swarm_, request.token);
   }
 }
 

@@ -189,6 +189,204 @@ TEST(Host, GossipSurvivesTheCrossedDialThatLoses) {
   }
 }
 
+// Two hosts keep a TCP and a WebSocket connection to each other (different
+// transports are not duplicates). When the one that carried both gossip
+// streams closes, each end reopens its stream on the other connection.
+TEST(Host, GossipReopensItsStreamWhenItsConnectionClosesAndAnotherRemains) {
+  for (std::uint64_t seed = 40; seed < 50; ++seed) {
+    SimNetwork net(2, small_world(seed, 1));
+    for (std::size_t i = 0; i < 2; ++i) ASSERT_TRUE(net.host(i).subscribe(net.now(), "demo"));
+    net.host(1).add_bootstrap(net.now(), net.address(0));
+    net.run_for(3s);
+    ASSERT_EQ(net.connections_between(1, 0), 1u) << "seed " << seed;
+    ASSERT_TRUE(net.connect(0, 1, Transport::websocket)) << "seed " << seed;
+    net.run_for(2s);
+    ASSERT_EQ(net.host(0).swarm().connection_count(), 2u) << "seed " << seed;
+    ASSERT_EQ(net.host(1).swarm().connection_count(), 2u) << "seed " << seed;
+    const auto carrier = net.host(0).gossip().outbound_connection(net.peer(1));
+    ASSERT_TRUE(carrier) << "seed " << seed;
+
+    net.close_connection(*carrier);
+    net.run_for(50ms);  // both ends have seen it close
+    ASSERT_TRUE(net.host(0).swarm().is_connected(net.peer(1))) << "seed " << seed;
+    ASSERT_TRUE(net.host(1).swarm().is_connected(net.peer(0))) << "seed " << seed;
+    ASSERT_EQ(net.host(0).swarm().connection_count(), 1u) << "seed " << seed;
+    net.run_for(2s);
+    const auto reopened = net.host(0).gossip().outbound_connection(net.peer(1));
+    EXPECT_TRUE(reopened && *reopened != *carrier) << "seed " << seed;
+    EXPECT_EQ(net.host(0).gossip().stats().streams_reopened, 1u) << "seed " << seed;
+    EXPECT_EQ(net.host(1).gossip().stats().streams_reopened, 1u) << "seed " << seed;
+    for (std::size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(net.host(i).gossip().router().stats().unknown_peer_rpcs, 0u) << "seed " << seed << " host " << i;
+    }
+
+    ASSERT_TRUE(net.host(0).publish(net.now(), "demo", Bytes{1})) << "seed " << seed;
+    ASSERT_TRUE(net.host(1).publish(net.now(), "demo", Bytes{2})) << "seed " << seed;
+    const bool delivered = net.run_until(
+        [&] { return gossip_received(net, 0).size() == 1 && gossip_received(net, 1).size() == 1; }, 3s);
+    EXPECT_TRUE(delivered) << "seed " << seed;
+  }
+}
+
+// Closing the connection that does not carry the gossip stream changes
+// nothing: no reopen, no churn in the router.
+TEST(Host, GossipStreamStaysWhenAnotherConnectionCloses) {
+  SimNetwork net(2, small_world(60, 1));
+  for (std::size_t i = 0; i < 2; ++i) ASSERT_TRUE(net.host(i).subscribe(net.now(), "demo"));
+  net.host(1).add_bootstrap(net.now(), net.address(0));
+  net.run_for(3s);
+  const auto websocket = net.connect(0, 1, Transport::websocket);
+  ASSERT_TRUE(websocket);
+  net.run_for(2s);
+  const auto carrier = net.host(0).gossip().outbound_connection(net.peer(1));
+  ASSERT_TRUE(carrier);
+  ASSERT_NE(*carrier, *websocket) << "the swarm opens streams on the oldest connection";
+  net.close_connection(*websocket);
+  net.run_for(5s);
+  EXPECT_EQ(net.host(0).gossip().outbound_connection(net.peer(1)), carrier);
+  EXPECT_EQ(net.host(0).gossip().stats().streams_opened, 1u);
+  EXPECT_EQ(net.host(1).gossip().stats().streams_opened, 1u);
+  ASSERT_TRUE(net.host(0).publish(net.now(), "demo", Bytes{1}));
+  EXPECT_TRUE(net.run_until([&] { return gossip_received(net, 1).size() == 1; }, 3s));
+}
+
+// The host closes a connection itself (a duplicate, a dial-back, a trim)
+// while our gossip stream is being opened on it: the swarm reports nothing
+// about that open, so the behaviour must not wait for it forever.
+TEST(Host, GossipOpenLostWithAClosedConnectionIsRetried) {
+  SimNetwork net(2, small_world(63, 1));
+  for (std::size_t i = 0; i < 2; ++i) ASSERT_TRUE(net.host(i).subscribe(net.now(), "demo"));
+  net.host(1).add_bootstrap(net.now(), net.address(0));
+  ASSERT_TRUE(net.run_until([&] { return net.connections_between(1, 0) == 1; }, 3s));
+  const auto websocket = net.connect(0, 1, Transport::websocket);  // the younger one
+  ASSERT_TRUE(websocket);
+  // Until host 0 asked for its stream (on the older, TCP connection).
+  ASSERT_TRUE(net.run_until([&] { return net.host(0).gossip().stats().streams_opened == 1; }, 3s));
+  ASSERT_FALSE(net.host(0).gossip().outbound_connection(net.peer(1))) << "still opening";
+  std::optional<swarm::ConnectionId> tcp;
+  for (const auto& summary : net.host(0).swarm().connections()) {
+    if (summary.id != *websocket) tcp = summary.id;
+  }
+  ASSERT_TRUE(tcp && *tcp < *websocket);
+  net.host(0).swarm().close_connection(*tcp, "closed by the test");
+  net.host(0).process(net.now());
+  ASSERT_TRUE(net.host(0).swarm().is_connected(net.peer(1)));
+  ASSERT_TRUE(net.run_until([&] { return net.host(0).gossip().outbound_connection(net.peer(1)).has_value(); }, 3s));
+  EXPECT_EQ(net.host(0).gossip().outbound_connection(net.peer(1)), websocket);
+  net.run_for(2s);
+  for (std::size_t i = 0; i < 2; ++i) EXPECT_EQ(net.host(i).gossip().router().stats().unknown_peer_rpcs, 0u);
+  ASSERT_TRUE(net.host(0).publish(net.now(), "demo", Bytes{1}));
+  ASSERT_TRUE(net.host(1).publish(net.now(), "demo", Bytes{2}));
+  EXPECT_TRUE(net.run_until(
+      [&] { return gossip_received(net, 0).size() == 1 && gossip_received(net, 1).size() == 1; }, 3s));
+}
+
+// A reopened stream that dies soon doubles the wait before the next
+// reopen; one that lived reopen_stable_after starts the count afresh.
+TEST(Host, GossipReopenBackoffResetsAfterAStableStream) {
+  SimNetworkOptions options = small_world(64, 1);
+  options.configure = [](std::size_t, HostOptions& host) {
+    host.connections.min_peers = 1;
+    host.gossip.reopen_backoff_initial = 100ms;
+    host.gossip.reopen_stable_after = 1s;
+  };
+  SimNetwork net(2, options);
+  net.host(1).add_bootstrap(net.now(), net.address(0));
+  net.run_for(3s);
+  ASSERT_TRUE(net.connect(0, 1, Transport::websocket));
+  net.run_for(1s);
+  Instant closed_at{};
+  auto close_carrier = [&] {
+    const auto carrier = net.host(0).gossip().outbound_connection(net.peer(1));
+    ASSERT_TRUE(carrier);
+    closed_at = net.now();
+    net.close_connection(*carrier);
+    net.run_for(1ms);  // host 0 sees its end close at once
+  };
+  auto reopen = [&] { return net.host(0).gossip().reopen_of(net.peer(1)); };
+  auto open_again = [&] { return net.host(0).gossip().outbound_connection(net.peer(1)).has_value(); };
+
+  close_carrier();  // the TCP connection; the WebSocket one stays
+  ASSERT_TRUE(reopen());
+  EXPECT_EQ(reopen()->failures, 1u);
+  EXPECT_EQ(reopen()->due, closed_at + 100ms);
+  ASSERT_TRUE(net.run_until(open_again, 1s));
+  ASSERT_TRUE(net.connect(0, 1, Transport::tcp));
+  net.run_for(200ms);
+  close_carrier();  // the WebSocket one, 200 ms old
+  ASSERT_TRUE(reopen());
+  EXPECT_EQ(reopen()->failures, 2u);
+  EXPECT_EQ(reopen()->due, closed_at + 200ms);
+  ASSERT_TRUE(net.run_until(open_again, 1s));
+  ASSERT_TRUE(net.connect(0, 1, Transport::websocket));
+  net.run_for(2s);
+  close_carrier();  // the second TCP one, 2 s old
+  ASSERT_TRUE(reopen());
+  EXPECT_EQ(reopen()->failures, 1u);
+  ASSERT_TRUE(net.run_until(open_again, 1s));
+  EXPECT_EQ(net.host(0).gossip().stats().streams_reopened, 3u);
+}
+
+// Host 1 takes no gossip stream from anyone, so each one host 0 opens is
+// reset at once: the waits before reopening double up to the cap, and host
+// 0 gives up after reopen_attempts_max failures.
+TEST(Host, GossipReopenBacksOffAndGivesUp) {
+  SimNetworkOptions options = small_world(61, 1);
+  options.configure = [](std::size_t index, HostOptions& host) {
+    host.connections.min_peers = 1;
+    host.gossip.reopen_backoff_initial = 100ms;
+    host.gossip.reopen_backoff_max = 1s;
+    host.gossip.reopen_attempts_max = 7;
+    if (index == 1) host.gossip.inbound_streams_per_peer_max = 0;
+  };
+  SimNetwork net(2, options);
+  net.host(1).add_bootstrap(net.now(), net.address(0));
+  std::vector<GossipReopen> scheduled;
+  for (int step = 0; step < 3000; ++step) {  // 15 s in 5 ms steps
+    net.run_for(5ms);
+    const auto reopen = net.host(0).gossip().reopen_of(net.peer(1));
+    if (reopen && (scheduled.empty() || scheduled.back().due != reopen->due)) scheduled.push_back(*reopen);
+  }
+  ASSERT_TRUE(net.host(0).swarm().is_connected(net.peer(1)));
+  ASSERT_EQ(scheduled.size(), 7u);
+  const std::vector<Duration> waits{100ms, 200ms, 400ms, 800ms, 1s, 1s, 1s};
+  for (std::size_t k = 0; k < scheduled.size(); ++k) EXPECT_EQ(scheduled[k].failures, k + 1);
+  // Between two due times: the next wait, plus opening the stream and
+  // having it reset (a few link delays).
+  for (std::size_t k = 1; k < scheduled.size(); ++k) {
+    const Duration gap = scheduled[k].due - scheduled[k - 1].due;
+    EXPECT_GE(gap, waits[k]) << "reopen " << k;
+    EXPECT_LT(gap, waits[k] + 100ms) << "reopen " << k;
+  }
+  const auto& stats = net.host(0).gossip().stats();
+  EXPECT_EQ(stats.streams_reopened, 7u);
+  EXPECT_EQ(stats.streams_opened, 8u);
+  EXPECT_EQ(stats.reopens_given_up, 1u);
+  EXPECT_FALSE(net.host(0).gossip().reopen_of(net.peer(1)));
+}
+
+// A reopen waiting for its time is dropped with the peer's last connection.
+TEST(Host, GossipReopenIsForgottenWhenThePeerDisconnects) {
+  SimNetworkOptions options = small_world(62, 1);
+  options.configure = [](std::size_t index, HostOptions& host) {
+    host.connections.min_peers = 1;
+    host.gossip.reopen_backoff_initial = 2s;
+    if (index == 1) host.gossip.inbound_streams_per_peer_max = 0;
+  };
+  SimNetwork net(2, options);
+  net.host(1).add_bootstrap(net.now(), net.address(0));
+  ASSERT_TRUE(net.run_until([&] { return net.host(0).gossip().reopen_of(net.peer(1)).has_value(); }, 5s));
+  const auto due = net.host(0).gossip().reopen_of(net.peer(1))->due;
+  const auto opened = net.host(0).gossip().stats().streams_opened;
+  net.stop(1);
+  net.run_for(50ms);
+  ASSERT_FALSE(net.host(0).swarm().is_connected(net.peer(1)));
+  EXPECT_FALSE(net.host(0).gossip().reopen_of(net.peer(1)));
+  net.run_until(due + 10s);
+  EXPECT_EQ(net.host(0).gossip().stats().streams_opened, opened);
+  EXPECT_EQ(net.host(0).gossip().stats().streams_reopened, 0u);
+}
+
 TEST(Host, ReplacesALostPeerAndRedialsAfterRestart) {
   // max_peers = min_peers: trimming keeps each node at exactly 3 links, so
   // losing one really leaves it short.

@@ -21,10 +21,13 @@ SimNetwork::SimNetwork(std::size_t hosts, SimNetworkOptions options) : options_(
 
 SimNetwork::~SimNetwork() = default;
 
+std::string SimNetwork::ip4_of(std::size_t index) const {
+  return "/ip4/10." + std::to_string(index / 65536 % 256) + "." + std::to_string(index / 256 % 256) + "." +
+         std::to_string(index % 256);
+}
+
 Multiaddr SimNetwork::address(std::size_t index) const {
-  const std::string text = "/ip4/10." + std::to_string(index / 65536 % 256) + "." + std::to_string(index / 256 % 256) +
-                           "." + std::to_string(index % 256) + "/tcp/4001";
-  return Multiaddr::parse(text)->with_peer_id(nodes_.at(index)->peer);
+  return Multiaddr::parse(ip4_of(index) + "/tcp/4001")->with_peer_id(nodes_.at(index)->peer);
 }
 
 std::optional<std::size_t> SimNetwork::node_at(const Multiaddr& addr) const {
@@ -117,21 +120,39 @@ void SimNetwork::dial(std::size_t from, const host_output::Dial& dial) {
     dialer.handle_dial_failed(now_, dial.id, "connection refused");
     return;
   }
+  link(from, *target, address(from).without_peer_id(), address(*target).without_peer_id(), dial.peer, dial.id);
+  drain(*target);
+}
+
+std::optional<swarm::ConnectionId> SimNetwork::link(std::size_t from, std::size_t to, const Multiaddr& from_addr,
+                                                    const Multiaddr& to_addr, const PeerId& expected_peer,
+                                                    std::optional<DialId> dial) {
   const auto outbound = next_connection_++;
   const auto inbound = next_connection_++;
-  links_.emplace(outbound, Link{from, outbound, *target, inbound, now_});
-  links_.emplace(inbound, Link{*target, inbound, from, outbound, now_});
-  const auto from_addr = address(from).without_peer_id();
-  const auto to_addr = address(*target).without_peer_id();
-  if (!dialer.add_connection(now_, outbound, swarm::Direction::outbound, from_addr, to_addr, dial.peer, dial.id)) {
+  links_.emplace(outbound, Link{from, outbound, to, inbound, now_});
+  links_.emplace(inbound, Link{to, inbound, from, outbound, now_});
+  if (!nodes_[from]->host->add_connection(now_, outbound, swarm::Direction::outbound, from_addr, to_addr,
+                                          expected_peer, dial)) {
     drop_link(outbound, "refused by the dialer");
-    return;
+    return std::nullopt;
   }
-  if (!nodes_[*target]->host->add_connection(now_, inbound, swarm::Direction::inbound, to_addr, from_addr,
-                                             std::nullopt)) {
+  if (!nodes_[to]->host->add_connection(now_, inbound, swarm::Direction::inbound, to_addr, from_addr, std::nullopt)) {
     drop_link(inbound, "refused by the listener");
   }
-  drain(*target);
+  return outbound;
+}
+
+std::optional<swarm::ConnectionId> SimNetwork::connect(std::size_t from, std::size_t to, Transport transport) {
+  if (from >= nodes_.size() || to >= nodes_.size() || from == to || !nodes_[from]->host || !nodes_[to]->host ||
+      nodes_[from]->group != nodes_[to]->group || transport == Transport::quic) {
+    return std::nullopt;
+  }
+  const std::string suffix = transport == Transport::websocket ? "/tcp/4002/ws" : "/tcp/4001";
+  const auto id = link(from, to, *Multiaddr::parse(ip4_of(from) + suffix), *Multiaddr::parse(ip4_of(to) + suffix),
+                       peer(to), std::nullopt);
+  drain(from);
+  drain(to);
+  return id;
 }
 
 void SimNetwork::drain(std::size_t index) {

@@ -4,7 +4,8 @@
 // reaches the host with that address if it is up and not partitioned away,
 // and the bytes of every connection travel with a per-link latency. Hosts
 // can be stopped (their connections drop), started again, and cut off from
-// each other by partitions.
+// each other by partitions; a test can add a second connection between two
+// hosts over another transport, and close any one connection.
 #pragma once
 
 #include <cstddef>
@@ -15,11 +16,13 @@
 #include <optional>
 #include <queue>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "base/seeded_rng.hpp"
 #include "crypto/crypto_suite.hpp"
 #include "host/host.hpp"
+#include "host/transport.hpp"
 
 namespace taho::host {
 
@@ -61,6 +64,17 @@ class SimNetwork {
   // connections between them drop. heal() joins everyone again.
   void partition(const std::vector<std::set<std::size_t>>& groups);
   void heal();
+  // A connection from `from` to `to` that no host dialed, as `taho ping
+  // --transport` asks for one: over TCP or WebSocket (Noise and Yamux over
+  // the link's byte stream, as on a real socket; QUIC is not simulated).
+  // Hosts keep connections over different transports side by side; one
+  // over the same transport as an existing one is closed as a duplicate.
+  // Nothing if either host is down, they cannot reach each other or the
+  // transport is QUIC; else the id of `from`'s end.
+  std::optional<swarm::ConnectionId> connect(std::size_t from, std::size_t to, Transport transport);
+  // Closes one connection (either end's id) as a broken transport would:
+  // that end learns it at once, the other after the link delay.
+  void close_connection(swarm::ConnectionId id) { drop_link(id, "closed by the test"); }
 
   // Events each host produced, in order (the harness drains them).
   std::vector<HostEvent>& events(std::size_t index) { return nodes_.at(index)->events; }
@@ -101,11 +115,17 @@ class SimNetwork {
   void build(std::size_t index);
   void drain(std::size_t index);
   void dial(std::size_t from, const host_output::Dial& dial);
+  // Both ends of a new connection, handed to the two hosts; the id of
+  // `from`'s end unless the dialer refused it.
+  std::optional<swarm::ConnectionId> link(std::size_t from, std::size_t to, const Multiaddr& from_addr,
+                                          const Multiaddr& to_addr, const PeerId& expected_peer,
+                                          std::optional<DialId> dial);
   void schedule(Instant at, std::size_t node, swarm::ConnectionId connection, Bytes bytes, bool close,
                 std::string reason = {});
   void drop_link(swarm::ConnectionId id, const std::string& reason);
   Duration link_delay();
   std::optional<std::size_t> node_at(const Multiaddr& addr) const;
+  std::string ip4_of(std::size_t index) const;  // /ip4/10.x.y.z
 
   SimNetworkOptions options_;
   SeededRng rng_;

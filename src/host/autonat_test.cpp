@@ -57,6 +57,32 @@ TEST(Autonat, FixedModesNeitherProbeNorChange) {
   }
 }
 
+// A switch is pushed at once and once more a little later: an identify of
+// the old mode still on its way (another connection's answer) could
+// otherwise arrive last and leave a peer believing it.
+TEST(Autonat, AModeSwitchIsPushedAgainAfterAWhile) {
+  SimNetwork net(3, automatic_modes(12));
+  for (std::size_t i = 1; i < 3; ++i) net.host(i).add_bootstrap(net.now(), net.address(0));
+  std::uint64_t before_switch = 0;
+  ASSERT_TRUE(net.run_until(
+      [&] {
+        if (net.host(0).dht_server()) return true;
+        before_switch = net.host(0).identify_pushes_sent();
+        return false;
+      },
+      30s));
+  // Counted once its stream is open, a round trip later.
+  net.run_for(300ms);
+  const std::uint64_t pushed = net.host(0).identify_pushes_sent();
+  ASSERT_GT(pushed, before_switch) << "the switch is pushed at once";
+  const Duration repush = HostOptions{}.reachability_repush_after;
+  net.run_for(repush - 500ms);
+  EXPECT_EQ(net.host(0).identify_pushes_sent(), pushed) << "a server pushes only on a switch";
+  net.run_for(500ms);
+  EXPECT_GT(net.host(0).identify_pushes_sent(), pushed);
+  EXPECT_TRUE(net.host(0).dht_server());
+}
+
 TEST(Autonat, ReachableHostsTurnDhtServersAndKeepTheirConnection) {
   SimNetwork net(3, automatic_modes(11));
   for (std::size_t i = 0; i < 3; ++i) {

@@ -148,6 +148,10 @@ void Host::handle_timeout(Instant now) {
   rendezvous_.handle_timeout(now);
   content_.handle_timeout(now, swarm_);
   autonat_.handle_timeout(now, swarm_);
+  if (reachability_repush_due_ && now >= *reachability_repush_due_) {
+    reachability_repush_due_.reset();
+    push_identify_to_connected();
+  }
   // A server's dial-back to us has done its job once our request is answered.
   for (const auto& [connection, peer] : probe_only_connections_) {
     if (!probe_connections_.count(connection) && !autonat_.awaiting_dial_back(peer)) {
@@ -810,7 +814,7 @@ std::optional<Instant> Host::next_timeout() const {
   std::optional<Instant> next;
   for (auto candidate : {swarm_.next_timeout(), kad_.next_timeout(), gossip_.next_timeout(),
                          rendezvous_.next_timeout(), manager_.next_timeout(), content_.next_timeout(),
-                         autonat_.next_timeout()}) {
+                         autonat_.next_timeout(), reachability_repush_due_}) {
     if (candidate && (!next || *candidate < *next)) next = candidate;
   }
   for (const auto& [peer, attempts] : races_) {
@@ -857,7 +861,6 @@ void Host::push_identify(const PeerId& peer) {
 }
 
 void Host::apply_reachability(Instant now) {
-  (void)now;
   const bool reachable = autonat_.reachability() == autonat::Reachability::reachable;
   bool changed = false;
   if (options_.kad.follow_reachability && kad_.server() != reachable) {
@@ -869,6 +872,11 @@ void Host::apply_reachability(Instant now) {
     changed = true;
   }
   if (!changed) return;
+  push_identify_to_connected();
+  reachability_repush_due_ = now + options_.reachability_repush_after;
+}
+
+void Host::push_identify_to_connected() {
   std::set<PeerId> peers;
   for (const auto& summary : swarm_.connections()) {
     if (summary.peer && summary.established && !probe_only_connections_.count(summary.id)) peers.insert(*summary.peer);

@@ -64,6 +64,11 @@ struct HostOptions {
   // Happy eyeballs: how long the first transport has before the next starts.
   Duration transport_fallback_delay = std::chrono::milliseconds(250);
   std::size_t preferred_transports_max = 4096;  // peers whose working transport we remember
+  // After a reachability change, identify is pushed to connected peers at
+  // once and again this much later: an identify sent just before the change
+  // (another connection's answer, a push) can arrive after the first push
+  // and would leave the peer believing the old protocol list.
+  Duration reachability_repush_after = std::chrono::seconds(2);
 };
 
 using DialId = std::uint64_t;
@@ -188,6 +193,7 @@ class Host {
   const GossipBehaviour& gossip() const { return gossip_; }
   const RendezvousBehaviour& rendezvous() const { return rendezvous_; }
   const AutonatBehaviour& autonat() const { return autonat_; }
+  std::uint64_t identify_pushes_sent() const { return identify_push_.pushes_sent(); }
   // AutoNAT's verdict on our reachability (unknown while not probing).
   autonat::Reachability reachability() const { return autonat_.reachability(); }
   bool dht_server() const { return kad_.server(); }
@@ -225,6 +231,7 @@ class Host {
   void add_protocol(std::string protocol);
   void apply_reachability(Instant now);
   void push_identify(const PeerId& peer);
+  void push_identify_to_connected();
   bool on_probe_connection_event(Instant now, swarm::SwarmEvent& event);
   void finish_probe_dial(Instant now, DialId dial, bool connected, const std::string& detail);
   Multiaddr remote_addr_of(swarm::ConnectionId connection) const;
@@ -255,6 +262,7 @@ class Host {
   // Connections that are only probes: our probe dials once established,
   // and (client side) a server's dial-back to us. Their events stay here.
   std::map<swarm::ConnectionId, PeerId> probe_only_connections_;
+  std::optional<Instant> reachability_repush_due_;
 
   swarm::RequestId next_request_ = 1;
   std::map<swarm::RequestId, OwnedRequest> requests_;  // outbound streams of behaviours

@@ -157,14 +157,23 @@ class NatTest(unittest.TestCase):
             return None
         return json.loads(result.stdout)
 
-    def wait_for(self, predicate, what):
+    def wait_for(self, predicate, what, describe=None):
         deadline = time.monotonic() + DEADLINE_S
         while time.monotonic() < deadline:
             value = predicate()
             if value:
                 return value
             time.sleep(0.5)
-        self.fail("timed out waiting for " + what)
+        self.fail("timed out waiting for " + what + ("; " + describe() if describe else ""))
+
+    def describe(self, indexes):
+        """What each daemon says of itself and its peers, for a failure message."""
+        lines = []
+        for i in indexes:
+            lines.append("daemon %d: mesh %s\n  dht %s\n  peers %s" % (
+                i, json.dumps(self.cli(i, "mesh")), json.dumps(self.cli(i, "dht", "stats")),
+                json.dumps(self.cli(i, "peers"))))
+        return "\n".join(lines)
 
     def test_public_nodes_serve_the_dht_and_the_natted_one_is_a_client(self):
         started = time.monotonic()
@@ -179,7 +188,8 @@ class NatTest(unittest.TestCase):
             return self.cli(index, "mesh") or {}
 
         self.wait_for(lambda: all(mesh(i).get("reachability") == "public" and mesh(i).get("dht_mode") == "server"
-                                  for i in public), "public daemons to become public DHT servers")
+                                  for i in public), "public daemons to become public DHT servers",
+                      lambda: self.describe(range(len(self.lab.hosts))))
         public_at = time.monotonic() - started
         self.wait_for(lambda: mesh(private).get("reachability") == "private", "the NATed daemon to become private")
         private_at = time.monotonic() - started
@@ -195,7 +205,8 @@ class NatTest(unittest.TestCase):
 
         # No public routing table holds the client: each has the other two servers only.
         self.wait_for(lambda: all((self.cli(i, "dht", "stats") or {}).get("routing_table_peers") == len(public) - 1
-                                  for i in public), "public routing tables to hold exactly the public servers")
+                                  for i in public), "public routing tables to hold exactly the public servers",
+                      lambda: self.describe(range(len(self.lab.hosts))))
         # The client still asks: find a public node it was never told about directly.
         located = self.cli(private, "dht", "find-peer", ids[public[-1]])
         self.assertIsNotNone(located, "find-peer from behind the NAT failed")

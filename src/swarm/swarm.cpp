@@ -414,7 +414,7 @@ void Swarm::open_stream(Instant now, const PeerId& peer, std::string protocol, R
   for (auto& [id, state] : connections_) {
     if (state.peer != peer || !state.connection.is_established()) continue;
     StreamTag tag = next_tag_++;
-    state.pending[tag] = PendingStream{Purpose::app, request};
+    state.pending[tag] = PendingStream{Purpose::app, request, protocol};
     if (auto opened = state.connection.open_stream(now, protocol, tag, negotiation); !opened) {
       state.pending.erase(tag);
       refresh_deadline(state);
@@ -587,6 +587,16 @@ void Swarm::remove_connection(ConnectionId id, const std::string& reason) {
     }
     for (const auto& [tag, pending] : state.pending) {
       if (pending.purpose == Purpose::ping) ping_failed(*state.peer, pending.request, "connection closed: " + reason);
+      // The owner of an open waits for its outcome: this is it.
+      if (pending.purpose == Purpose::app) {
+        events_.push_back(
+            swarm_event::StreamOpenFailed{pending.request, *state.peer, pending.protocol, "connection closed: " + reason});
+      }
+    }
+    // The connection takes its streams along; their owners hear of each,
+    // as when the peer resets one, before the disconnect itself.
+    for (const auto& [stream, handler] : state.handlers) {
+      if (std::holds_alternative<AppStream>(handler)) events_.push_back(swarm_event::StreamClosed{id, stream, true});
     }
     if (auto* info = peerstore_.find(*state.peer); info && info->connections > 0) --info->connections;
     events_.push_back(swarm_event::PeerDisconnected{*state.peer, id, reason});

@@ -209,6 +209,7 @@ class Swarm {
   struct PendingStream {
     Purpose purpose;
     RequestId request = 0;
+    std::string protocol;  // an app stream's, for its StreamOpenFailed
   };
   struct IdentifyOut { identify::Reader reader; Instant deadline; };
   struct IdentifyIn {};

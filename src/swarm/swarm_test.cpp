@@ -222,6 +222,49 @@ TEST_F(TwoSwarms, DisconnectTellsBothSides) {
   EXPECT_FALSE(b.is_connected(a.local_peer()));
 }
 
+// A connection we close (a duplicate, a trim) or that the transport loses
+// takes its streams along: whoever opened or reads one hears of it.
+TEST_F(TwoSwarms, ClosingAConnectionEndsItsStreamsAndFailsItsOpens) {
+  a.register_protocol("/test/echo/1");
+  b.register_protocol("/test/echo/1");
+  connect();
+  drain(a);
+  drain(b);
+  a.open_stream(now, b.local_peer(), "/test/echo/1", 8);
+  run();
+  const auto open = events<swarm_event::StreamOpened>(a);
+  ASSERT_EQ(open.size(), 1u);
+  a.open_stream(now, b.local_peer(), "/test/echo/1", 9);  // not negotiated yet
+  a.close_connection(open[0].connection, "test");
+
+  std::vector<swarm_event::StreamClosed> closed;
+  std::vector<swarm_event::StreamOpenFailed> failed;
+  bool disconnected_last = false;
+  while (auto e = a.poll_event()) {
+    disconnected_last = std::holds_alternative<swarm_event::PeerDisconnected>(*e);
+    if (auto* c = std::get_if<swarm_event::StreamClosed>(&*e)) closed.push_back(*c);
+    if (auto* f = std::get_if<swarm_event::StreamOpenFailed>(&*e)) failed.push_back(*f);
+  }
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].stream, open[0].stream);
+  EXPECT_TRUE(closed[0].reset);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].request, 9u);
+  EXPECT_EQ(failed[0].protocol, "/test/echo/1");
+  EXPECT_TRUE(disconnected_last) << "streams first, then the disconnect";
+  EXPECT_FALSE(a.read(now, open[0].connection, open[0].stream, 64)) << "the stream is gone";
+
+  // The peer's side of each stream it saw (the second one's proposal left
+  // before the close) ends when the close reaches it.
+  run();
+  std::size_t opened_by_b = 0, closed_by_b = 0;
+  while (auto e = b.poll_event()) {
+    opened_by_b += std::holds_alternative<swarm_event::StreamOpened>(*e);
+    closed_by_b += std::holds_alternative<swarm_event::StreamClosed>(*e);
+  }
+  EXPECT_EQ(closed_by_b, opened_by_b);
+}
+
 TEST_F(TwoSwarms, PendingUpgradeLimitRefusesExtraConnections) {
   SwarmOptions tight = options_for(4);
   tight.pending_upgrades_max = 2;

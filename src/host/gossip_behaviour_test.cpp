@@ -8,25 +8,22 @@
 
 #include "base/seeded_rng.hpp"
 #include "crypto/crypto_suite.hpp"
+#include "proto/identify/test_support.hpp"
 
 namespace taho::host {
 namespace {
 
 using namespace std::chrono_literals;
 
-crypto::Ed25519KeyPair key_from(std::uint8_t fill) {
-  crypto::Ed25519Seed seed;
-  seed.fill(fill);
-  return *crypto::Ed25519KeyPair::from_seed(seed);
-}
+using identify::testing::key_from_fill;
 
 class GossipReopen : public ::testing::Test {
  protected:
-  GossipReopen() : rng_(3), swarm_(swarm_options(), suite_, rng_), gossip_(key_from(1), rng_, now_, options()) {}
+  GossipReopen() : rng_(3), swarm_(swarm_options(), suite_, rng_), gossip_(key_from_fill(1), rng_, now_, options()) {}
 
   static swarm::SwarmOptions swarm_options() {
     swarm::SwarmOptions options;
-    options.identity = key_from(1);
+    options.identity = key_from_fill(1);
     return options;
   }
   static GossipOptions options() {
@@ -65,7 +62,7 @@ class GossipReopen : public ::testing::Test {
   }
 
   static constexpr swarm::ConnectionId kConnection = 1;
-  const PeerId peer_ = PeerId::from_ed25519(key_from(2).public_key());
+  const PeerId peer_ = PeerId::from_ed25519(key_from_fill(2).public_key());
   crypto::OpenSslCryptoSuite suite_;
   SeededRng rng_;
   Instant now_{};

@@ -307,25 +307,6 @@ void GossipBehaviour::on_disconnected(Instant now, const PeerId& peer) {
   }
 }
 
-void GossipBehaviour::on_connection_closed(Instant now, swarm::Swarm& swarm, const PeerId& peer,
-                                           swarm::ConnectionId connection) {
-  // The swarm reports nothing for the streams of a connection it closed
-  // itself (nor for one the transport closed under a QUIC connection):
-  // without this they would linger, an outbound one never written to
-  // again, inbound ones counted against the peer's limit, and an open in
-  // flight never answered. We cannot tell which connection an open went
-  // out on, so one in flight is abandoned and tried again (a late stream
-  // for it is reset on arrival).
-  for (auto it = inbound_.begin(); it != inbound_.end();) {
-    it = it->first.first == connection ? inbound_.erase(it) : std::next(it);
-  }
-  auto out = outbound_.find(peer);
-  if (out == outbound_.end()) return;
-  const bool carried = out->second.stream && out->second.stream->first == connection;
-  const bool opening = !out->second.stream && out->second.token != 0;
-  if (carried || opening) stream_lost(now, swarm, peer);
-}
-
 void GossipBehaviour::handle_timeout(Instant now, swarm::Swarm& swarm) {
   if (auto due = router_.next_timeout(); due && now >= *due) router_.handle_timeout(now);
   reopen_due(now, swarm);

@@ -86,10 +86,6 @@ class GossipBehaviour {
   void on_identified(Instant now, const PeerId& peer, const identify::Info& info, bool connected);
   // The peer's last connection is gone: forgets everything about it.
   void on_disconnected(Instant now, const PeerId& peer);
-  // One connection to the peer closed (the swarm may still be connected to
-  // it through another): its streams are gone with it. Call it before
-  // on_disconnected.
-  void on_connection_closed(Instant now, swarm::Swarm& swarm, const PeerId& peer, swarm::ConnectionId connection);
   // The peer's IP (no port), for the IP-colocation score (P6).
   void set_peer_ip(const PeerId& peer, std::string ip);
   void on_inbound_stream(Instant now, swarm::Swarm& swarm, const swarm::swarm_event::StreamOpened& opened);

@@ -620,7 +620,6 @@ void Host::on_swarm_event(Instant now, swarm::SwarmEvent& event) {
   } else if (auto* disconnected = std::get_if<PeerDisconnected>(&event)) {
     established_at_.erase(disconnected->connection);
     content_.on_connection_closed(now, swarm_, disconnected->connection);
-    gossip_.on_connection_closed(now, swarm_, disconnected->peer, disconnected->connection);
     if (!swarm_.is_connected(disconnected->peer)) {
       content_.on_disconnected(now, swarm_, disconnected->peer);
       manager_.handle_disconnected(now, disconnected->peer);

@@ -3,19 +3,13 @@ say nothing, half a multistream header or half a Noise message, some closed
 at once and some left open. The daemon keeps serving its established peer,
 refuses what is above its limits at once, drops the rest at the upgrade
 timeout and keeps its memory bounded."""
-import json
-import os
 import select
-import shutil
 import socket
-import subprocess
-import tempfile
-import threading
 import time
 import unittest
 import warnings
 
-from taho_harness import TahoTestCase, clean_env, TAHO
+from taho_harness import Node, TahoTestCase
 
 FLOOD_CONNECTIONS = 500
 RSS_BOUND_KIB = 200 * 1024
@@ -38,22 +32,13 @@ class HostileTest(TahoTestCase):
     def setUp(self):
         warnings.simplefilter("ignore", ResourceWarning)
         super().setUp()
-        self.target = self.start_daemon("--listen", "/ip4/127.0.0.1/tcp/0")
-        # Keep reading its log: a full stderr pipe would stall the daemon, not the flood.
-        threading.Thread(target=self.target.stderr.read, daemon=True).start()
-        info = json.loads(self.taho("id", "--json").stdout)
-        self.target_addr = info["addrs"][0]
-        self.target_peer = info["peer_id"]
+        # Both daemons log to files; a failed test prints their last lines.
+        self.target = Node(self, "target").start()
+        self.target_addr = self.target.addr
+        self.target_peer = self.target.peer_id
         self.port = int(self.target_addr.split("/tcp/")[1].split("/")[0])
         # A well-behaved peer in its own home.
-        self.other_home = tempfile.mkdtemp(prefix="taho-other-")
-        self.addCleanup(shutil.rmtree, self.other_home, True)
-        self.other_env = clean_env(self.other_home)
-        self.other = subprocess.Popen([TAHO, "daemon", "--api-listen", "127.0.0.1:0", "--listen",
-                                       "/ip4/127.0.0.1/tcp/0", "--json"], env=self.other_env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.daemons.append(self.other)
-        json.loads(self.other.stdout.readline())
+        self.other = Node(self, "other").start()
         self.sockets = []
         self.addCleanup(self.close_sockets)
 
@@ -63,16 +48,16 @@ class HostileTest(TahoTestCase):
         self.sockets = []
 
     def other_taho(self, *args):
-        return self.taho(*args, env=self.other_env)
+        return self.other.run(*args, check=False)
 
     def ping_target(self):
         result = self.other_taho("ping", self.target_peer, "-n", "1")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
     def target_connections(self):
-        status, text = self.http("GET", "/metrics", token=self.token())
+        status, _, body = self.target.api_request("GET", "/metrics")
         self.assertEqual(status, 200)
-        line = next(l for l in text.splitlines() if l.startswith("taho_connections "))
+        line = next(l for l in body.decode().splitlines() if l.startswith("taho_connections "))
         return int(line.split()[1])
 
     def flood(self):
@@ -120,15 +105,15 @@ class HostileTest(TahoTestCase):
         # The honest peer connects before the flood and stays connected.
         result = self.other_taho("connect", self.target_addr)
         self.assertEqual(result.returncode, 0, result.stderr)
-        rss_before = rss_kib(self.target.pid)
+        rss_before = rss_kib(self.target.process.pid)
 
         started = time.monotonic()
         self.flood()
-        self.assertIsNone(self.target.poll(), "the daemon survived the flood")
+        self.assertIsNone(self.target.process.poll(), "the daemon survived the flood")
         # Only a bounded number of them are being upgraded (pending_upgrades_max),
         # the rest were refused and closed straight away.
         self.assertLessEqual(self.target_connections(), 64 + 1 + 8)
-        rss_during = rss_kib(self.target.pid)
+        rss_during = rss_kib(self.target.process.pid)
         self.assertLess(rss_during, RSS_BOUND_KIB, "RSS %d KiB under the flood" % rss_during)
         self.ping_target()  # the established connection still works
 
@@ -146,7 +131,7 @@ class HostileTest(TahoTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.ping_target()
 
-        rss_after = rss_kib(self.target.pid)
+        rss_after = rss_kib(self.target.process.pid)
         self.assertLess(rss_after, RSS_BOUND_KIB)
         # Memory did not grow with the number of connections (a generous margin
         # for allocator caches): well under 64 KiB per abandoned connection.
@@ -161,8 +146,8 @@ class HostileTest(TahoTestCase):
             self.flood()
             self.close_sockets()
             time.sleep(0.5)
-            rss.append(rss_kib(self.target.pid))
-        self.assertIsNone(self.target.poll())
+            rss.append(rss_kib(self.target.process.pid))
+        self.assertIsNone(self.target.process.poll())
         deadline = time.monotonic() + UPGRADE_TIMEOUT_S + 3
         while time.monotonic() < deadline and self.target_connections() > 0:
             time.sleep(0.2)

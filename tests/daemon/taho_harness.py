@@ -21,6 +21,10 @@ def clean_env(home):
     # mDNS is on by default; test daemons on one machine must not find each
     # other unless a test asks for it (mdns_loopback_test does).
     env.setdefault("TAHO__MESH__MDNS", "false")
+    # Nor may they share the default ports: tests run side by side (ctest -j),
+    # and a second daemon on 4001 would fail to start. Free loopback ports of
+    # every transport instead; a test's --listen still wins.
+    env.setdefault("TAHO__MESH__LISTEN", "/ip4/127.0.0.1/tcp/0,/ip4/127.0.0.1/udp/0/quic-v1,/ip4/127.0.0.1/tcp/0/ws")
     return env
 
 

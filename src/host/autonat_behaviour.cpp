@@ -37,6 +37,11 @@ bool AutonatBehaviour::awaiting_dial_back(const PeerId& peer) const {
   return probe_ && probe_->second.server == peer;
 }
 
+bool AutonatBehaviour::is_dial_back(Instant now, const PeerId& peer) const {
+  if (awaiting_dial_back(peer)) return true;
+  return last_probe_end_ && last_probe_end_->first == peer && now - last_probe_end_->second <= options_.late_dial_back_window;
+}
+
 // ---- client
 
 void AutonatBehaviour::set_listen_addrs(Instant now, const std::vector<Multiaddr>& addrs) {
@@ -165,6 +170,7 @@ void AutonatBehaviour::finish_probe(Instant now, autonat::ProbeOutcome outcome,
   if (!probe_) return;
   const PeerId server = probe_->second.server;
   probe_.reset();
+  last_probe_end_.emplace(server, now);
   if (status) stats_.last_status = status;
   if (tracker_.on_probe_result(now, server, outcome)) events_.push_back(ReachabilityChanged{tracker_.reachability()});
 }

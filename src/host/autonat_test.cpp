@@ -83,6 +83,38 @@ TEST(Autonat, AModeSwitchIsPushedAgainAfterAWhile) {
   EXPECT_TRUE(net.host(0).dht_server());
 }
 
+std::vector<std::string> disconnect_reasons(SimNetwork& net, std::size_t index) {
+  std::vector<std::string> reasons;
+  for (const auto& event : net.events(index)) {
+    const auto* swarm_event = std::get_if<swarm::SwarmEvent>(&event);
+    if (!swarm_event) continue;
+    if (const auto* gone = std::get_if<swarm::swarm_event::PeerDisconnected>(swarm_event)) {
+      reasons.push_back(gone->reason);
+    }
+  }
+  return reasons;
+}
+
+// A server writes its answer as soon as its end of the dial-back is
+// secure; our end of it completes a moment later, so the answer can come
+// first. The dial-back must still not pass for a crossed dial of the
+// server's: that rule would close our young connection in its favour, and
+// the server then closes the dial-back, leaving none.
+TEST(Autonat, ADialBackAfterTheAnswerLeavesTheConnectionAlone) {
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    SimNetworkOptions options = automatic_modes(seed);
+    options.jitter = 8ms;  // the answer and the dial-back's last handshake message race
+    SimNetwork net(2, options);
+    net.host(1).add_bootstrap(net.now(), net.address(0));
+    net.run_for(10s);
+    for (std::size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(disconnect_reasons(net, i), std::vector<std::string>{}) << "seed " << seed << ", host " << i;
+      EXPECT_EQ(net.host(i).autonat().stats().last_status, autonat::ResponseStatus::ok) << "seed " << seed << ", host " << i;
+    }
+    EXPECT_EQ(net.connections_between(0, 1), 1u) << "seed " << seed;
+  }
+}
+
 TEST(Autonat, ReachableHostsTurnDhtServersAndKeepTheirConnection) {
   SimNetwork net(3, automatic_modes(11));
   for (std::size_t i = 0; i < 3; ++i) {

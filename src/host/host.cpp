@@ -931,9 +931,15 @@ bool Host::on_probe_connection_event(Instant now, swarm::SwarmEvent& event) {
       finish_probe_dial(now, dial, proved, proved ? "" : "another peer answered");
       return true;
     }
-    // Client side: the server we asked dials us back on a new connection.
-    if (connected->direction == swarm::Direction::inbound && autonat_.awaiting_dial_back(connected->peer)) {
+    // Client side: the server we asked dials us back on a new connection,
+    // perhaps completing just after its answer (then its job is done). Taken
+    // for a peer connection it could pass for a crossed dial and replace
+    // ours, and then the server closes it.
+    if (connected->direction == swarm::Direction::inbound && autonat_.is_dial_back(now, connected->peer)) {
       probe_only_connections_.insert_or_assign(connected->connection, connected->peer);
+      if (!autonat_.awaiting_dial_back(connected->peer)) {
+        swarm_.close_connection(connected->connection, "AutoNAT dial-back done");
+      }
       return true;
     }
     return false;

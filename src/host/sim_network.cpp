@@ -101,13 +101,15 @@ void SimNetwork::schedule(Instant at, std::size_t node, swarm::ConnectionId conn
 }
 
 // Both ends learn the connection closed (the local end at once, the remote
-// one after the link delay).
+// one after the link delay). As with TCP's FIN, bytes already on their way
+// to the remote end still arrive before the close does.
 void SimNetwork::drop_link(swarm::ConnectionId id, const std::string& reason) {
   auto found = links_.find(id);
   if (found == links_.end()) return;
   const Link link = found->second;
   links_.erase(found);
   links_.erase(link.remote_id);
+  draining_.insert(link.remote_id);
   schedule(now_, link.node, link.id, {}, true, reason);
   schedule(std::max(now_ + link_delay(), link.last_delivery), link.remote_node, link.remote_id, {}, true, reason);
 }
@@ -218,9 +220,11 @@ bool SimNetwork::run_until(const std::function<bool()>& done, Duration limit) {
       Node& node = *nodes_[delivery.node];
       if (!node.host) continue;
       if (delivery.close) {
+        draining_.erase(delivery.connection);
         node.host->handle_closed(now_, delivery.connection, delivery.reason);
       } else {
-        if (!links_.count(delivery.connection)) continue;  // closed meanwhile
+        // Dropped only at an end that closed itself meanwhile.
+        if (!links_.count(delivery.connection) && !draining_.count(delivery.connection)) continue;
         node.host->handle_input(now_, delivery.connection, delivery.bytes);
       }
       drain(delivery.node);

@@ -134,6 +134,7 @@ class SimNetwork {
   std::vector<std::unique_ptr<SeededRng>> node_rngs_;
   std::map<Multiaddr, std::size_t> node_by_addr_;  // listen address (no /p2p) -> index
   std::map<swarm::ConnectionId, Link> links_;
+  std::set<swarm::ConnectionId> draining_;  // remote ends of dropped links, until their close arrives
   std::set<std::pair<std::size_t, std::size_t>> blackholes_;  // by global connection id (unique across nodes)
   swarm::ConnectionId next_connection_ = 1;
   std::priority_queue<Delivery, std::vector<Delivery>, std::greater<>> queue_;

@@ -447,19 +447,34 @@ Expected<Bytes, StoreError> Store::encode_range(const ContentId& id, ByteRange r
   if (!outboard) return unexpected(StoreError{StoreErrc::corrupt, id.to_string() + ": " + outboard.error().detail});
   auto layout = lay_out_range(*outboard, range);
   if (!layout) return unexpected(StoreError{StoreErrc::corrupt, layout.error().detail});
-  // Each group read straight into its place: mapping the whole file for
+  // Groups are read straight into their places: mapping the whole file for
   // every range served cost more than the copy itself (page faults).
   const UniqueFd fd = open_fd(info->data_path, O_RDONLY);
   if (!fd) return unexpected(os_error(errno, "open content of " + id.to_string()));
-  for (const GroupSlot& slot : layout->groups) {
-    const MutableByteView into(layout->encoded.data() + slot.encoded_offset, slot.length);
-    if (auto read = read_exact_at(fd.get(), into, slot.content_offset); !read) {
-      if (read.error().code != StoreErrc::source_changed) {
-        return unexpected(StoreError{StoreErrc::io, "read content of " + id.to_string() + ": " + read.error().detail});
-      }
-      return unexpected(StoreError{StoreErrc::corrupt, id.to_string() + ": content file shorter than its size"});
+  // Groups consecutive in the file (all of them, but for the last group
+  // that proves the size of a range ending early) go in one scattered read.
+  std::vector<MutableByteView> run;
+  std::uint64_t run_offset = 0;
+  const auto read_run = [&]() -> Expected<void, StoreError> {
+    if (run.empty()) return {};
+    auto read = read_exact_scattered_at(fd.get(), run, run_offset);
+    run.clear();
+    if (read) return {};
+    if (read.error().code != StoreErrc::source_changed) {
+      return unexpected(StoreError{StoreErrc::io, "read content of " + id.to_string() + ": " + read.error().detail});
     }
+    return unexpected(StoreError{StoreErrc::corrupt, id.to_string() + ": content file shorter than its size"});
+  };
+  std::uint64_t run_end = 0;
+  for (const GroupSlot& slot : layout->groups) {
+    if (!run.empty() && slot.content_offset != run_end) {
+      if (auto read = read_run(); !read) return unexpected(read.error());
+    }
+    if (run.empty()) run_offset = slot.content_offset;
+    run.emplace_back(layout->encoded.data() + slot.encoded_offset, slot.length);
+    run_end = slot.content_offset + slot.length;
   }
+  if (auto read = read_run(); !read) return unexpected(read.error());
   return std::move(layout->encoded);
 }
 

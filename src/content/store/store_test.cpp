@@ -336,5 +336,27 @@ TEST_F(StoreTest, EncodeRangeReadsTheDataFileAndNoticesItCutShort) {
   EXPECT_EQ(store.encode_range(put->id, range).error().code, StoreErrc::corrupt);
 }
 
+// More pieces than one preadv takes (IOV_MAX), of uneven sizes, one empty:
+// each gets its bytes; a file too short for them all is source_changed.
+TEST_F(StoreTest, ScatteredReadFillsEveryPieceInFileOrder) {
+  const auto bytes = random_bytes(3000 * 7 + 100, 17);
+  const fs::path path = write_file("scattered", bytes);
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(fd);
+  std::vector<Bytes> buffers;
+  for (std::size_t i = 0; i < 3000; ++i) buffers.emplace_back(i == 5 ? 0 : 1 + i % 13);
+  std::vector<MutableByteView> pieces(buffers.begin(), buffers.end());
+  ASSERT_TRUE(read_exact_scattered_at(fd.get(), pieces, 50));
+  std::size_t at = 50;
+  for (const Bytes& buffer : buffers) {
+    ASSERT_TRUE(std::equal(buffer.begin(), buffer.end(), bytes.begin() + static_cast<std::ptrdiff_t>(at))) << at;
+    at += buffer.size();
+  }
+  Bytes beyond(200);
+  const MutableByteView past_the_end[] = {MutableByteView(beyond)};
+  EXPECT_EQ(read_exact_scattered_at(fd.get(), past_the_end, bytes.size() - 100).error().code,
+            StoreErrc::source_changed);
+}
+
 }  // namespace
 }  // namespace taho::content

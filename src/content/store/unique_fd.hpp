@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <span>
 #include <utility>
 
 #include "base/bytes.hpp"
@@ -41,6 +42,11 @@ class UniqueFd {
 // Reads exactly out.size() bytes at `offset`; a file that ends early has
 // changed under us (source_changed).
 Expected<void, StoreError> read_exact_at(int fd, MutableByteView out, std::uint64_t offset);
+// The same for bytes consecutive in the file from `offset` that go to
+// several places in memory: one preadv per up to IOV_MAX pieces instead of
+// one pread each (a served range is 64 groups per MiB).
+Expected<void, StoreError> read_exact_scattered_at(int fd, std::span<const MutableByteView> pieces,
+                                                   std::uint64_t offset);
 // Reads up to out.size() bytes from a stream; returns 0 at its end.
 Expected<std::size_t, StoreError> read_some(int fd, MutableByteView out);
 Expected<void, StoreError> write_all_at(int fd, ByteView bytes, std::uint64_t offset);

@@ -21,6 +21,10 @@ this file (TAHO_BENCH_CONTENT_RESULTS to change). Environment:
 TAHO_BENCH_CONTENT_MIB (1024), TAHO_BENCH_HOLDER_MBPS (200),
 TAHO_BENCH_SOURCES_MIB (64), TAHO_BENCH_OUT_DIR (where FILE goes; default:
 beside the fetching daemon's home, the same file system as its store).
+The daemons' homes go to TMPDIR: on a disk, `get -o` is bounded by the
+disk (it writes and syncs the store's copy and FILE), and the run prints
+the file system's own durable write rate beside it; TMPDIR=/dev/shm
+measures the software alone.
 
 Usage: run.py BUILD_DIR
 """
@@ -235,6 +239,30 @@ def bench_one_transport(taho, work, name, holder, fetcher, connect_addr):
     return figures
 
 
+def durable_write_mbps(directory, nbytes):
+    """Writing nbytes to a new file in `directory` and fdatasync-ing it: what
+    the file system under the store and FILE sustains durably. `taho get -o`
+    writes the bytes twice (store and FILE) and syncs both, so on a disk it
+    cannot beat half this; on tmpfs it measures memory."""
+    path = os.path.join(directory, "taho-bench-content-disk.tmp")
+    chunk = os.urandom(1 << 20)
+    started = time.monotonic()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for _ in range(nbytes // len(chunk)):
+            os.write(fd, chunk)
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
+        os.remove(path)
+    return mbps(nbytes, time.monotonic() - started)
+
+
+def file_system_of(directory):
+    result = subprocess.run(["stat", "-f", "-c", "%T", directory], capture_output=True, text=True)
+    return result.stdout.strip() or "?"
+
+
 def bench_fetch(taho, work, results):
     mib = CONTENT_BYTES >> 20
     iperf = iperf3_mbps(CONTENT_BYTES)
@@ -263,11 +291,14 @@ def bench_fetch(taho, work, results):
         for daemon in daemons:
             daemon.stop()
 
-    print("fetch %d MiB over loopback (%s)" % (mib, "FILE in " + tcp["out_dir"]))
+    disk = durable_write_mbps(tcp["out_dir"], CONTENT_BYTES)
+    fs_type = file_system_of(tcp["out_dir"])
+    print("fetch %d MiB over loopback (store and FILE in %s, %s)" % (mib, tcp["out_dir"], fs_type))
     print("  %-46s %8s        %-15s %8s   %s" % ("", "taho", "reference", "", "ratio"))
     rows = [("TCP", tcp, iperf, "iperf3 TCP", 0.25), ("QUIC", quic, udp, "iperf3 -u", None)]
     results["fetch"] = {"mib": mib, "iperf3_tcp_mbps": iperf, "iperf3_udp_mbps": udp,
-                        "iperf3_udp_rate_mbit": udp_rate, "tcp": tcp, "quic": quic}
+                        "iperf3_udp_rate_mbit": udp_rate, "tcp": tcp, "quic": quic,
+                        "durable_write_mbps": disk, "file_system": fs_type}
     for label, figures, reference, reference_name, target in rows:
         ratio_line("%s fetch into the store (%s)" % (label, figures["connection"]), figures["into_store_mbps"],
                    reference, reference_name)
@@ -279,6 +310,10 @@ def bench_fetch(taho, work, results):
         ratio_line("%s taho get -o of local content (copy+hash)" % label, figures["get_local_mbps"], reference,
                    reference_name)
     print("  (iperf3 -u: 8 MiB socket buffers, best rate tried that lost <= 1 %%: %s Mbit/s)" % udp_rate)
+    print("  durable write of %d MiB to that file system (write + fdatasync): %.0f Mbit/s; get -o writes and"
+          " syncs twice that (store and FILE): TCP get -o is %.2fx of half of it%s"
+          % (mib, disk, tcp["get_store_mbps"] / (disk / 2),
+             "" if fs_type == "tmpfs" else " (set TMPDIR=/dev/shm to measure without the disk)"))
     print("  get -o via store vs into the store: TCP %.2fx, QUIC %.2fx; via store vs via HTTP: TCP %.2fx, QUIC %.2fx"
           % (tcp["get_store_mbps"] / tcp["into_store_mbps"], quic["get_store_mbps"] / quic["into_store_mbps"],
              tcp["get_store_mbps"] / tcp["get_http_mbps"], quic["get_store_mbps"] / quic["get_http_mbps"]), flush=True)

@@ -495,7 +495,7 @@ bool ContentBehaviour::answer_request(Serving& serving, const blob::Request& req
   if (!body) return true;  // refused on the wire by the core
   if (*body != encoding->size()) return false;  // our store disagrees with the tree: reset
   serving.encoding = std::move(*encoding);
-  serving.written = 0;
+  serving.pushed = 0;
   return true;
 }
 
@@ -546,34 +546,33 @@ void ContentBehaviour::pump_serving(Instant now, swarm::Swarm& swarm, const Stre
   if (auto request = serving.server.poll_request()) {
     if (!answer_request(serving, *request)) return drop(true);
   }
-  // The core queues only the response header; the body then goes to the
-  // stream straight from the encoding, without a copy through the core.
-  for (;;) {
-    const ByteView header = serving.server.pending_output();
-    if (!header.empty()) {
-      auto written = swarm.write(now, key.first, key.second, header);
-      if (!written) return drop(false);
-      if (*written == 0) break;
-      serving.server.consume_output(*written);
-      stats_.bytes_served += *written;
-      serving.last_activity = now;
-      continue;
+  for (bool progressed = true; progressed;) {
+    progressed = false;
+    if (serving.pushed < serving.encoding.size() && serving.server.wants_body()) {
+      const std::size_t remaining = serving.encoding.size() - serving.pushed;
+      const std::size_t take = std::min({serving.server.body_room(), rate_allowance(now, peer), remaining});
+      if (take > 0) {
+        auto taken = serving.server.push_body(ByteView(serving.encoding).subspan(serving.pushed, take));
+        if (!taken) return drop(true);
+        serving.pushed += *taken;
+        spend_rate(peer, *taken);
+        progressed = *taken > 0;
+        if (serving.pushed == serving.encoding.size()) {
+          serving.encoding = Bytes{};  // all handed to the core: free it
+          serving.pushed = 0;
+        }
+      }
     }
-    const std::size_t remaining = serving.encoding.size() - serving.written;
-    if (remaining == 0 || serving.server.body_bytes_remaining() == 0) break;
-    const std::size_t take = std::min(rate_allowance(now, peer), remaining);
-    if (take == 0) break;
-    auto written = swarm.write(now, key.first, key.second, ByteView(serving.encoding).subspan(serving.written, take));
-    if (!written) return drop(false);
-    if (*written == 0) break;
-    if (!serving.server.body_written_directly(*written)) return drop(true);
-    serving.written += *written;
-    spend_rate(peer, *written);
-    stats_.bytes_served += *written;
-    serving.last_activity = now;
-    if (serving.written == serving.encoding.size()) {
-      serving.encoding = Bytes{};  // all written: free it
-      serving.written = 0;
+    const ByteView out = serving.server.pending_output();
+    if (!out.empty()) {
+      auto written = swarm.write(now, key.first, key.second, out);
+      if (!written) return drop(false);
+      if (*written > 0) {
+        serving.server.consume_output(*written);
+        stats_.bytes_served += *written;
+        serving.last_activity = now;
+        progressed = true;
+      }
     }
   }
   if (serving.server.close_write_due()) {

@@ -230,7 +230,7 @@ class ContentBehaviour {
     PeerId peer;
     blob::Server server;
     Bytes encoding;
-    std::size_t written = 0;  // bytes of `encoding` written to the stream
+    std::size_t pushed = 0;
     Instant last_activity;
   };
   struct RateBucket {

@@ -336,7 +336,7 @@ TEST(Content, ThreeHoldersAndACorruptOneIsDroppedAndPenalised) {
     return std::make_unique<MemoryContentStorage>();
   });
   mesh.net->run_for(4s);
-  const Bytes bytes = random_bytes(4 * 1024 * 1024 + 12345, 2);
+  const Bytes bytes = random_bytes(3 * 1024 * 1024 + 12345, 2);
   content::Hash root{};
   for (std::size_t holder : {0u, 1u, 2u, 3u}) root = publish(mesh, holder, bytes);
   mesh.net->run_for(2s);

@@ -128,21 +128,6 @@ Expected<std::size_t, BlobError> Server::push_body(ByteView bytes) {
   return take;
 }
 
-Expected<void, BlobError> Server::body_written_directly(std::size_t bytes) {
-  if (state_ != State::sending_body) return unexpected(BlobError{Errc::wrong_state, "no body is expected"});
-  if (unsent_bytes() > 0) {
-    return unexpected(BlobError{Errc::wrong_state, "body written past " + std::to_string(unsent_bytes()) +
-                                                       " queued bytes"});
-  }
-  if (bytes > body_remaining_) {
-    return unexpected(BlobError{Errc::too_many_bytes, std::to_string(bytes) + " body bytes written, only " +
-                                                          std::to_string(body_remaining_) + " remain"});
-  }
-  body_remaining_ -= bytes;
-  if (body_remaining_ == 0) state_ = State::answered;
-  return {};
-}
-
 void Server::consume_output(std::size_t bytes) {
   sent_ += std::min(bytes, unsent_bytes());
   if (sent_ == output_.size()) {

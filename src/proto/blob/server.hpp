@@ -64,12 +64,6 @@ class Server {
   // past the announced end: the driver's encoding does not fit the size it
   // announced, and the stream must be reset.
   Expected<std::size_t, BlobError> push_body(ByteView bytes);
-  // Or past the core: once nothing is queued (pending_output() empty), the
-  // driver may write body bytes to the stream itself and report how many
-  // here, sparing them a copy through the core's buffer. Fails like
-  // push_body, and with wrong_state while output is still queued (the body
-  // would overtake it).
-  Expected<void, BlobError> body_written_directly(std::size_t bytes);
   bool wants_body() const { return body_room() > 0; }
   std::size_t body_room() const;
   std::uint64_t body_bytes_remaining() const { return body_remaining_; }

@@ -90,29 +90,6 @@ TEST(BlobServer, ServesExactlyTheAnnouncedBodyInBoundedPieces) {
   EXPECT_EQ(server.push_body(Bytes{1}).error().code, Errc::wrong_state);
 }
 
-TEST(BlobServer, BodyWrittenPastTheCoreCountsOnlyOnceTheHeaderIsOut) {
-  Server server = server_with_request({some_root(), 0, 2 * kGroupBytes, false});
-  ASSERT_TRUE(server.poll_request());
-  EXPECT_EQ(server.body_written_directly(1).error().code, Errc::wrong_state);  // before the answer
-  const auto body = server.respond_have(2 * kGroupBytes);
-  ASSERT_TRUE(body);
-  // The header is still queued: body bytes written now would overtake it.
-  EXPECT_EQ(server.body_written_directly(1).error().code, Errc::wrong_state);
-  server.consume_output(server.pending_output().size());
-  EXPECT_EQ(server.body_written_directly(*body + 1).error().code, Errc::too_many_bytes);
-  ASSERT_TRUE(server.body_written_directly(1000));
-  EXPECT_EQ(server.body_bytes_remaining(), *body - 1000);
-  // Pushed and written directly mix: what is pushed queues, then goes first.
-  ASSERT_EQ(*server.push_body(Bytes(24, 7)), 24u);
-  EXPECT_EQ(server.body_written_directly(1).error().code, Errc::wrong_state);
-  server.consume_output(24);
-  EXPECT_FALSE(server.close_write_due());
-  ASSERT_TRUE(server.body_written_directly(static_cast<std::size_t>(*body) - 1024));
-  EXPECT_FALSE(server.wants_body());
-  EXPECT_TRUE(server.close_write_due());
-  EXPECT_EQ(server.body_written_directly(1).error().code, Errc::wrong_state);
-}
-
 TEST(BlobServer, SizeOnlyAnswerIsTheHeaderAlone) {
   Server server = server_with_request({some_root(), 0, 0, true});
   ASSERT_TRUE(server.poll_request());

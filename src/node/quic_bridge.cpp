@@ -170,16 +170,24 @@ void QuicBridge::send_unsent(Instant now, swarm::ConnectionId id, Connection& co
   if (state.waiting_for_credit) return;  // sent once the stream opens
   const quic::ConnectionHandle handle = connection.handle;
   std::size_t sent = 0;
-  while (!state.unsent.empty()) {
-    auto written = endpoint_of(connection).write(handle, state.quic_id, state.unsent);
+  while (state.unsent_taken < state.unsent.size()) {
+    auto written = endpoint_of(connection).write(handle, state.quic_id, ByteView(state.unsent).subspan(state.unsent_taken));
     if (!written) {
-      state.unsent.clear();  // the stream is gone on the QUIC side; its end reaches us as an event
+      state.unsent_taken = state.unsent.size();  // the stream is gone on the QUIC side; its end reaches us as an event
       state.close_write_pending = false;
       break;
     }
     if (*written == 0) break;  // StreamWritable follows
-    state.unsent.erase(state.unsent.begin(), state.unsent.begin() + static_cast<std::ptrdiff_t>(*written));
+    state.unsent_taken += *written;
     sent += *written;
+  }
+  // Compact once half is taken: each byte moves at most once on average.
+  if (state.unsent_taken == state.unsent.size()) {
+    state.unsent.clear();
+    state.unsent_taken = 0;
+  } else if (state.unsent_taken >= state.unsent.size() / 2) {
+    state.unsent.erase(state.unsent.begin(), state.unsent.begin() + static_cast<std::ptrdiff_t>(state.unsent_taken));
+    state.unsent_taken = 0;
   }
   if (state.unsent.empty() && state.close_write_pending) {
     state.close_write_pending = false;

@@ -84,6 +84,10 @@ class QuicBridge {
     // An outbound stream the peer's MAX_STREAMS did not allow yet: it opens
     // when StreamCredit arrives. Its bytes wait in `unsent` meanwhile.
     bool waiting_for_credit = false;
+    // How much of `unsent`'s front was taken since it was last compacted:
+    // erasing each taken piece at once moved the rest (up to the swarm's
+    // 1 MiB of credit) for every few KiB the endpoint took.
+    std::size_t unsent_taken = 0;
   };
   struct Connection {
     std::size_t endpoint = 0;

@@ -58,6 +58,13 @@ class QuicPeerProcess:
             if line.get("event") == event:
                 return line
 
+    def wait_exit(self, timeout: float) -> int:
+        """The exit status, once every line the process wrote is read: the
+        reader thread may still hold its last lines when the process is gone."""
+        status = self.process.wait(timeout)
+        self.reader.join(timeout)
+        return status
+
     def events(self, event: str) -> list[dict]:
         while True:
             try:
@@ -103,7 +110,7 @@ class QuicInterop(unittest.TestCase):
             listening = server.wait_for("listening")
             client = QuicPeerProcess("--dial", listening["addr"], "--pings", "3")
             try:
-                self.assertEqual(client.process.wait(30), 0, client.seen + [client.process.stderr.read()])
+                self.assertEqual(client.wait_exit(30), 0, client.seen + [client.process.stderr.read()])
                 self.assertEqual(len(client.events("ping")), 3)
                 connected = client.wait_for("connected")
                 self.assertEqual(connected["peer"], listening["peer_id"])
@@ -119,7 +126,7 @@ class QuicInterop(unittest.TestCase):
         with JsPeer.start("--quic", name="js") as js:
             peer = QuicPeerProcess("--dial", quic_addr(js.addrs), "--pings", "3")
             try:
-                status = peer.process.wait(45)
+                status = peer.wait_exit(45)
                 self.assertEqual(status, 0, f"{peer.seen}\n{peer.process.stderr.read()}\n{js.stderr()}")
                 self.assertEqual(peer.wait_for("connected")["peer"], js.peer_id)
                 rtts = [event["rtt_ms"] for event in peer.events("ping")]
@@ -163,7 +170,7 @@ class QuicInterop(unittest.TestCase):
             wrong = quic_addr(js.addrs).replace(js.peer_id, OTHER_PEER_ID)
             peer = QuicPeerProcess("--dial", wrong, "--pings", "1", "--timeout-s", "15")
             try:
-                self.assertEqual(peer.process.wait(30), 1)
+                self.assertEqual(peer.wait_exit(30), 1)
                 errors = peer.events("error")
                 self.assertTrue(errors, peer.seen)
                 self.assertIn("peer_id_mismatch", errors[0]["message"])

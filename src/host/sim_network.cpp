@@ -218,9 +218,9 @@ bool SimNetwork::run_until(const std::function<bool()>& done, Duration limit) {
       Delivery delivery = queue_.top();
       queue_.pop();
       Node& node = *nodes_[delivery.node];
+      if (delivery.close) draining_.erase(delivery.connection);  // also when its host is down
       if (!node.host) continue;
       if (delivery.close) {
-        draining_.erase(delivery.connection);
         node.host->handle_closed(now_, delivery.connection, delivery.reason);
       } else {
         // Dropped only at an end that closed itself meanwhile.

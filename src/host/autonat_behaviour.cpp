@@ -37,9 +37,14 @@ bool AutonatBehaviour::awaiting_dial_back(const PeerId& peer) const {
   return probe_ && probe_->second.server == peer;
 }
 
-bool AutonatBehaviour::is_dial_back(Instant now, const PeerId& peer) const {
-  if (awaiting_dial_back(peer)) return true;
-  return last_probe_end_ && last_probe_end_->first == peer && now - last_probe_end_->second <= options_.late_dial_back_window;
+bool AutonatBehaviour::claim_dial_back(Instant now, const PeerId& peer) {
+  if (awaiting_dial_back(peer)) {
+    probe_->second.dial_back_seen = true;
+    return true;
+  }
+  if (!late_dial_back_ || late_dial_back_->first != peer || now > late_dial_back_->second) return false;
+  late_dial_back_.reset();
+  return true;
 }
 
 // ---- client
@@ -169,8 +174,10 @@ void AutonatBehaviour::finish_probe(Instant now, autonat::ProbeOutcome outcome,
                                     std::optional<autonat::ResponseStatus> status) {
   if (!probe_) return;
   const PeerId server = probe_->second.server;
+  const bool dial_back_due = status == autonat::ResponseStatus::ok && !probe_->second.dial_back_seen;
   probe_.reset();
-  last_probe_end_.emplace(server, now);
+  late_dial_back_.reset();
+  if (dial_back_due) late_dial_back_.emplace(server, now + options_.late_dial_back_window);
   if (status) stats_.last_status = status;
   if (tracker_.on_probe_result(now, server, outcome)) events_.push_back(ReachabilityChanged{tracker_.reachability()});
 }

@@ -42,10 +42,10 @@ struct AutonatOptions {
   autonat::ReachabilityOptions reachability;
   Duration dial_back_timeout = std::chrono::seconds(15);  // server: every dial-back of one request
   Duration request_timeout = std::chrono::seconds(30);    // client: from opening the stream to the answer
-  // Client: how long after a server's answer an inbound connection from it
-  // still counts as its dial-back. The server answers once its end of the
-  // dial-back is secure; our end completes a moment later, so the answer
-  // can arrive first.
+  // Client: how long after a server's OK an inbound connection from it
+  // still counts as its dial-back when that has not arrived yet. The server
+  // answers once its end of the dial-back is secure; our end completes a
+  // moment later, so the answer can arrive first.
   Duration late_dial_back_window = std::chrono::seconds(5);
   std::size_t inbound_streams_max = 16;
   std::size_t addrs_sent_max = 16;       // addresses in our DIAL request
@@ -91,10 +91,11 @@ class AutonatBehaviour {
   const AutonatStats& stats() const { return stats_; }
   // Whether a DIAL request of ours to `peer` waits for its answer.
   bool awaiting_dial_back(const PeerId& peer) const;
-  // Whether an inbound connection from `peer` now is its dial-back: our
-  // request waits for its answer or was answered within
-  // late_dial_back_window.
-  bool is_dial_back(Instant now, const PeerId& peer) const;
+  // Whether an inbound connection from `peer`, arriving now, is its
+  // dial-back: our request waits for its answer, or it answered OK before
+  // its dial-back reached us (then only this one connection, and only
+  // within late_dial_back_window).
+  bool claim_dial_back(Instant now, const PeerId& peer);
 
   // ---- from the host
   void set_listen_addrs(Instant now, const std::vector<Multiaddr>& addrs);
@@ -139,6 +140,7 @@ class AutonatBehaviour {
     autonat::FrameReader reader;
     Outbox outbox;
     Instant deadline;
+    bool dial_back_seen = false;  // its dial-back reached us while we waited
   };
 
   void maybe_probe(Instant now);
@@ -162,7 +164,8 @@ class AutonatBehaviour {
   std::map<StreamKey, Serving> serving_;
   std::map<std::uint64_t, StreamKey> dial_backs_;  // token -> the request it serves
   std::optional<std::pair<std::uint64_t, Probe>> probe_;  // token, state
-  std::optional<std::pair<PeerId, Instant>> last_probe_end_;  // the server of the last probe, and when it ended
+  // A server that answered OK before its dial-back reached us, and until when that may still come.
+  std::optional<std::pair<PeerId, Instant>> late_dial_back_;
   std::uint64_t next_token_ = 1;
 
   std::deque<AutonatOpen> opens_;

@@ -115,6 +115,25 @@ TEST(Autonat, ADialBackAfterTheAnswerLeavesTheConnectionAlone) {
   }
 }
 
+// Only the dial-back itself is claimed: another connection the server
+// opens to us right after its answer (here over WebSocket, as `taho ping
+// --transport` would) is a peer connection and stays.
+TEST(Autonat, TheServersNextConnectionAfterItsDialBackStays) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    SimNetworkOptions options = automatic_modes(seed);
+    options.jitter = 8ms;
+    SimNetwork net(2, options);
+    net.host(1).add_bootstrap(net.now(), net.address(0));
+    ASSERT_TRUE(net.run_until([&] { return net.host(1).autonat().stats().last_status == autonat::ResponseStatus::ok; },
+                              10s))
+        << "seed " << seed;
+    net.run_for(100ms);  // a dial-back completing after the answer arrives meanwhile
+    ASSERT_TRUE(net.connect(0, 1, Transport::websocket)) << "seed " << seed;
+    net.run_for(1s);
+    EXPECT_EQ(net.connections_between(0, 1), 2u) << "seed " << seed << ": TCP and WebSocket";
+  }
+}
+
 TEST(Autonat, ReachableHostsTurnDhtServersAndKeepTheirConnection) {
   SimNetwork net(3, automatic_modes(11));
   for (std::size_t i = 0; i < 3; ++i) {

@@ -935,7 +935,7 @@ bool Host::on_probe_connection_event(Instant now, swarm::SwarmEvent& event) {
     // perhaps completing just after its answer (then its job is done). Taken
     // for a peer connection it could pass for a crossed dial and replace
     // ours, and then the server closes it.
-    if (connected->direction == swarm::Direction::inbound && autonat_.is_dial_back(now, connected->peer)) {
+    if (connected->direction == swarm::Direction::inbound && autonat_.claim_dial_back(now, connected->peer)) {
       probe_only_connections_.insert_or_assign(connected->connection, connected->peer);
       if (!autonat_.awaiting_dial_back(connected->peer)) {
         swarm_.close_connection(connected->connection, "AutoNAT dial-back done");

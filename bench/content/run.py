@@ -65,6 +65,7 @@ def load_transport_bench():
 
 transport = load_transport_bench()
 Daemon, find_taho = transport.Daemon, transport.find_taho
+iperf3_mbps, iperf3_udp_mbps = transport.iperf3_mbps, transport.iperf3_udp_mbps
 
 CONTENT_BYTES = int(os.environ.get("TAHO_BENCH_CONTENT_MIB", "1024")) << 20
 LIMITED_MBPS = int(os.environ.get("TAHO_BENCH_HOLDER_MBPS", "200"))
@@ -75,54 +76,9 @@ RESULTS = os.environ.get("TAHO_BENCH_CONTENT_RESULTS", os.path.join(HERE, "resul
 QUIC_LISTEN = "/ip4/127.0.0.1/udp/0/quic-v1"
 
 
-def free_port():
-    """A port nobody listens on now (other benches on this machine use fixed ones)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def iperf3(client_args):
-    """One iperf3 run on loopback against a one-off server: its JSON report."""
-    port = str(free_port())
-    server = subprocess.Popen(["iperf3", "-s", "-1", "-B", "127.0.0.1", "-p", port], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(50):
-            result = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", port, "-J", *client_args],
-                                    capture_output=True, text=True, timeout=300)
-            report = json.loads(result.stdout or "{}")
-            # iperf3 -J exits 0 even when it fails; the report says so.
-            error = report.get("error") or (result.stderr if result.returncode else "")
-            if not error:
-                return report
-            if "connect" not in error:
-                raise RuntimeError("iperf3 failed: " + error)
-            time.sleep(0.1)  # the server is not listening yet
-        raise RuntimeError("iperf3: the server never listened")
-    finally:
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # a lost final datagram leaves a UDP server waiting
-            server.kill()
-            server.wait()
-
-
-def iperf3_mbps(nbytes):
-    return iperf3(["-n", str(nbytes)])["end"]["sum_received"]["bits_per_second"] / 1e6
-
-
 def iperf3_rounds_mbps(nbytes):
     """iperf3 TCP timed as often as taho's fetches: the rounds' Mbit/s."""
     return [iperf3_mbps(nbytes) for _ in range(ROUNDS)]
-
-
-def iperf3_udp_mbps(nbytes, rate):
-    """iperf3 -u at `rate`: (received Mbit/s, lost percent), as bench/transport measures it."""
-    summary = iperf3(["-u", "-b", rate, "-l", "1400", "-w", "8M", "-n", str(nbytes)]).get("end", {}).get("sum")
-    if summary is None:  # the run ended without a receiver report
-        return 0.0, 100.0
-    return summary["bits_per_second"] * (1 - summary["lost_percent"] / 100) / 1e6, summary["lost_percent"]
 
 
 def mbps(nbytes, seconds):

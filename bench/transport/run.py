@@ -13,6 +13,7 @@ Usage: run.py BUILD_DIR   (TAHO_BENCH_PERF_MIB, default 1024)
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -82,21 +83,49 @@ class Daemon:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
-def iperf3_mbps(nbytes):
-    port = 25201
-    server = subprocess.Popen(["iperf3", "-s", "-1", "-p", str(port)], stdout=subprocess.DEVNULL,
+def free_port():
+    """A loopback port nobody listens on now, so concurrent runs do not collide."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def iperf3(client_args):
+    """One iperf3 run on loopback against a one-off server: its JSON report."""
+    port = str(free_port())
+    server = subprocess.Popen(["iperf3", "-s", "-1", "-B", "127.0.0.1", "-p", port], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         for _ in range(50):
-            result = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-n", str(nbytes), "-J"],
-                                    capture_output=True, text=True)
-            if result.returncode == 0:
-                report = json.loads(result.stdout)
-                return report["end"]["sum_received"]["bits_per_second"] / 1e6
+            result = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", port, "-J", *client_args],
+                                    capture_output=True, text=True, timeout=300)
+            report = json.loads(result.stdout or "{}")
+            # iperf3 -J exits 0 even when it fails; the report says so.
+            error = report.get("error") or (result.stderr if result.returncode else "")
+            if not error:
+                return report
+            if "connect" not in error:
+                raise RuntimeError("iperf3 failed: " + error)
             time.sleep(0.1)  # the server is not listening yet
-        raise RuntimeError("iperf3 failed: " + result.stderr)
+        raise RuntimeError("iperf3: the server never listened")
     finally:
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a lost final datagram leaves a UDP server waiting
+            server.kill()
+            server.wait()
+
+
+def iperf3_mbps(nbytes):
+    return iperf3(["-n", str(nbytes)])["end"]["sum_received"]["bits_per_second"] / 1e6
+
+
+def iperf3_udp_mbps(nbytes, rate):
+    """iperf3 -u at `rate` on loopback: (received Mbit/s, lost percent)."""
+    summary = iperf3(["-u", "-b", rate, "-l", "1400", "-w", "8M", "-n", str(nbytes)]).get("end", {}).get("sum")
+    if summary is None:  # the run ended without a receiver report
+        return 0.0, 100.0
+    return summary["bits_per_second"] * (1 - summary["lost_percent"] / 100) / 1e6, summary["lost_percent"]
 
 
 def ratio_line(name, ours, theirs, unit, target=None):
@@ -123,31 +152,6 @@ def bench_perf(a, b, js_a, js_b):
                         timeout=610)
     js = PERF_BYTES * 8 / reply["download_seconds"] / 1e6
     ratio_line("perf %d MiB taho->taho vs js->js TCP" % mib, taho, js, "Mbit/s", 5)
-
-
-def iperf3_udp_mbps(nbytes, rate):
-    """iperf3 -u at `rate` on loopback: (received Mbit/s, lost percent)."""
-    port = 25202
-    server = subprocess.Popen(["iperf3", "-s", "-1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(50):
-            result = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-u", "-b", rate, "-l", "1400", "-w", "8M",
-                                     "-n", str(nbytes), "-J"], capture_output=True, text=True)
-            if result.returncode == 0:
-                summary = json.loads(result.stdout).get("end", {}).get("sum")
-                if summary is None:  # the run ended without a receiver report
-                    return 0.0, 100.0
-                received = summary["bits_per_second"] * (1 - summary["lost_percent"] / 100)
-                return received / 1e6, summary["lost_percent"]
-            time.sleep(0.1)
-        raise RuntimeError("iperf3 -u failed: " + result.stderr)
-    finally:
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # a lost final datagram leaves the server waiting
-            server.kill()
-            server.wait()
 
 
 def dials_per_second(a, b, addr, count):

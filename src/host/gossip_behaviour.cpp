@@ -99,14 +99,28 @@ void GossipBehaviour::on_open_failed(Instant now, swarm::Swarm& swarm, std::uint
 
 void GossipBehaviour::on_inbound_stream(Instant now, swarm::Swarm& swarm,
                                         const swarm::swarm_event::StreamOpened& opened) {
-  const std::size_t existing = static_cast<std::size_t>(std::count_if(
-      inbound_.begin(), inbound_.end(), [&](const auto& entry) { return entry.second.peer == opened.peer; }));
-  if (existing >= options_.inbound_streams_per_peer_max) {
+  if (options_.inbound_streams_per_peer_max == 0) {
     swarm.reset(now, opened.connection, opened.stream);
     return;
   }
+  // At the limit the peer's oldest stream goes: the peer opened this one
+  // because it stopped writing on an older one.
+  while (true) {
+    std::size_t existing = 0;
+    auto oldest = inbound_.end();
+    for (auto it = inbound_.begin(); it != inbound_.end(); ++it) {
+      if (it->second.peer != opened.peer) continue;
+      ++existing;
+      if (oldest == inbound_.end() || it->second.arrival < oldest->second.arrival) oldest = it;
+    }
+    if (existing < options_.inbound_streams_per_peer_max) break;
+    const StreamKey old_key = oldest->first;
+    inbound_.erase(oldest);
+    ++stats_.inbound_streams_replaced;
+    swarm.reset(now, old_key.first, old_key.second);
+  }
   const StreamKey key{opened.connection, opened.stream};
-  inbound_.emplace(key, Inbound{opened.peer, gossipsub::FrameReader(options_.router.rpc_limits)});
+  inbound_.emplace(key, Inbound{opened.peer, gossipsub::FrameReader(options_.router.rpc_limits), ++inbound_arrivals_});
   pump_inbound(now, swarm, key);
 }
 

@@ -33,6 +33,9 @@ struct GossipOptions {
   // RPC bytes queued for one peer's stream; over it, the RPC is dropped
   // (counted): a peer that does not read must not grow our memory.
   std::size_t peer_queue_bytes_max = 16 * 1024 * 1024;
+  // Inbound streams kept per peer; a newer one replaces the oldest, as
+  // go-libp2p-pubsub, rust-libp2p and js-libp2p replace theirs (a peer only
+  // opens another when it gave up on the old one). 0 takes none.
   std::size_t inbound_streams_per_peer_max = 2;
   // Published messages accepted from one peer per second (a token bucket
   // holding `peer_message_burst`); beyond it the peer's RPCs are dropped and
@@ -67,6 +70,7 @@ struct GossipStats {
   std::uint64_t streams_opened = 0;     // every open we asked for, first ones and reopens
   std::uint64_t streams_reopened = 0;   // opens after our stream ended while the peer stayed connected
   std::uint64_t reopens_given_up = 0;   // peers left alone after reopen_attempts_max failures
+  std::uint64_t inbound_streams_replaced = 0;  // a peer's oldest inbound stream reset for its newest
 };
 
 // A scheduled reopen of our stream to a peer (for tests and diagnostics).
@@ -138,6 +142,7 @@ class GossipBehaviour {
   struct Inbound {
     PeerId peer;
     gossipsub::FrameReader reader;
+    std::uint64_t arrival = 0;  // orders a peer's streams, oldest first
   };
   void pump_inbound(Instant now, swarm::Swarm& swarm, const StreamKey& key);
   bool routed(const PeerId& peer) const;
@@ -166,6 +171,7 @@ class GossipBehaviour {
   std::map<std::uint64_t, PeerId> opening_;  // token -> peer
   std::map<StreamKey, PeerId> outbound_streams_;
   std::map<StreamKey, Inbound> inbound_;
+  std::uint64_t inbound_arrivals_ = 0;
   std::map<PeerId, Reopen> reopens_;                  // bounded by the connected peers
   std::set<std::pair<Instant, PeerId>> reopen_queue_;  // (due, peer), earliest first
   std::uint64_t next_token_ = 1;

@@ -9,6 +9,7 @@
 #include "base/seeded_rng.hpp"
 #include "crypto/crypto_suite.hpp"
 #include "proto/identify/test_support.hpp"
+#include "proto/multistream/message.hpp"
 
 namespace taho::host {
 namespace {
@@ -166,6 +167,55 @@ TEST_F(GossipReopen, AFreshIdentifyOpensAtOnceAndKeepsTheFailureCount) {
   identified();
   ASSERT_TRUE(gossip_.poll_open());
   EXPECT_FALSE(gossip_.poll_open()) << "identify while opening asks for nothing more";
+}
+
+// The peer's inbound gossipsub streams, negotiated by the swarm as a peer
+// would open them over QUIC.
+class GossipInbound : public GossipReopen {
+ protected:
+  GossipInbound() { swarm_.register_protocol(std::string(gossipsub::protocol_v1_1)); }
+
+  // The peer opens a gossipsub stream: its id, once the behaviour took it.
+  std::optional<swarm::StreamId> peer_opens_stream() {
+    const auto id = swarm_.handle_stream_opened(now_, kConnection);
+    if (!id) return std::nullopt;
+    Bytes proposal;
+    multistream::append_message(multistream::kProtocolId, proposal);
+    multistream::append_message(gossipsub::protocol_v1_1, proposal);
+    swarm_.handle_stream_data(now_, kConnection, *id, proposal);
+    while (auto event = swarm_.poll_event()) {
+      const auto* opened = std::get_if<swarm::swarm_event::StreamOpened>(&*event);
+      if (opened && opened->stream == *id) {
+        gossip_.on_inbound_stream(now_, swarm_, *opened);
+        return id;
+      }
+    }
+    return std::nullopt;
+  }
+  // The streams reset since the last call.
+  std::vector<swarm::StreamId> resets() {
+    std::vector<swarm::StreamId> reset;
+    while (auto output = swarm_.poll_output()) {
+      if (const auto* r = std::get_if<swarm::swarm_output::StreamReset>(&*output)) reset.push_back(r->stream);
+    }
+    return reset;
+  }
+};
+
+TEST_F(GossipInbound, ANewStreamBeyondTheLimitReplacesThePeersOldest) {
+  connect();
+  identified();
+  const auto first = peer_opens_stream();
+  const auto second = peer_opens_stream();
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(resets().empty()) << "two streams are within the limit";
+  const auto third = peer_opens_stream();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(resets(), std::vector<swarm::StreamId>{*first});
+  const auto fourth = peer_opens_stream();
+  ASSERT_TRUE(fourth);
+  EXPECT_EQ(resets(), std::vector<swarm::StreamId>{*second});
+  EXPECT_EQ(gossip_.stats().inbound_streams_replaced, 2u);
 }
 
 }  // namespace

@@ -230,7 +230,7 @@ class ContentBehaviour {
     PeerId peer;
     blob::Server server;
     Bytes encoding;
-    std::size_t pushed = 0;
+    std::size_t pushed = 0;  // bytes of `encoding` handed to the core
     Instant last_activity;
   };
   struct RateBucket {

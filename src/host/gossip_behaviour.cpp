@@ -104,16 +104,16 @@ void GossipBehaviour::on_inbound_stream(Instant now, swarm::Swarm& swarm,
     return;
   }
   // At the limit the peer's oldest stream goes: the peer opened this one
-  // because it stopped writing on an older one.
-  while (true) {
-    std::size_t existing = 0;
-    auto oldest = inbound_.end();
-    for (auto it = inbound_.begin(); it != inbound_.end(); ++it) {
-      if (it->second.peer != opened.peer) continue;
-      ++existing;
-      if (oldest == inbound_.end() || it->second.arrival < oldest->second.arrival) oldest = it;
-    }
-    if (existing < options_.inbound_streams_per_peer_max) break;
+  // because it stopped writing on an older one. Streams come one at a time,
+  // so the limit is never exceeded by more than this one.
+  std::size_t existing = 0;
+  auto oldest = inbound_.end();
+  for (auto it = inbound_.begin(); it != inbound_.end(); ++it) {
+    if (it->second.peer != opened.peer) continue;
+    ++existing;
+    if (oldest == inbound_.end() || it->second.arrival < oldest->second.arrival) oldest = it;
+  }
+  if (existing >= options_.inbound_streams_per_peer_max) {
     const StreamKey old_key = oldest->first;
     inbound_.erase(oldest);
     ++stats_.inbound_streams_replaced;

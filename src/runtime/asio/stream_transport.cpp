@@ -20,6 +20,10 @@
 
 namespace taho::runtime::asio {
 
+// Most bytes per TCP write operation: large enough that syscalls amortize,
+// small enough that one write does not hold a lot of completed bytes.
+constexpr std::size_t kTcpWriteBatchBytesMax = 4 * 1024 * 1024;
+
 namespace detail {
 
 using tcp = boost::asio::ip::tcp;
@@ -48,11 +52,11 @@ namespace {
 
 // asio's transfer_all hands each write_some (one sendmsg) at most 64 KiB, so
 // a batch of megabytes took dozens of syscalls, each waking the peer; this
-// completion condition lets one sendmsg take as much as the socket buffer does.
+// completion condition lets one sendmsg take a whole batch if the socket
+// buffer has room.
 struct TransferAllInLargeWrites {
   std::size_t operator()(const boost::system::error_code& error, std::size_t) const {
-    constexpr std::size_t kSendBytesMax = 4 * 1024 * 1024;
-    return error ? 0 : kSendBytesMax;
+    return error ? 0 : kTcpWriteBatchBytesMax;
   }
 };
 
@@ -108,9 +112,6 @@ using detail::WebSocketChannel;
 // Most buffers gathered into one write (Linux takes up to 1024 iovecs; asio
 // passes at most 64 per call anyway).
 constexpr std::size_t kWriteBatchBuffersMax = 64;
-// Most bytes per TCP write operation: large enough that syscalls amortize,
-// small enough that one write does not hold a lot of completed bytes.
-constexpr std::size_t kTcpWriteBatchBytesMax = 4 * 1024 * 1024;
 // A new connection reads into this much; the buffer grows while reads fill it.
 constexpr std::size_t kReadBufferStartBytes = 4 * 1024;
 // A failing accept (e.g. out of file descriptors) is retried after this.
